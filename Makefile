@@ -1,0 +1,45 @@
+# Two commands for a fresh clone: `make synth` and `make test`. Both install what they need,
+# idempotently: a project-local .venv (Python) and node_modules (Node 22 + the pinned CDK CLI).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+STAMP_PY := $(VENV)/.installed
+STAMP_NODE := node_modules/.installed
+# Node 22 and the venv's python come first, so the CDK CLI and jsii use them.
+export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
+
+.PHONY: install synth test lint typecheck unit bench clean
+
+install: $(STAMP_PY) $(STAMP_NODE)
+
+$(STAMP_PY): requirements.txt requirements-dev.txt pyproject.toml
+	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	touch $@
+
+$(STAMP_NODE): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+synth: install
+	cdk --version
+	cdk synth --quiet
+	@echo "Template: cdk.out/StreamingLabelingExample.template.json"
+
+lint: install
+	ruff check .
+
+typecheck: install
+	mypy
+
+unit: install
+	pytest
+
+test: lint typecheck unit
+
+bench: install
+	python bench/run.py
+
+clean:
+	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache

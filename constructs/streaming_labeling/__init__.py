@@ -1,0 +1,15 @@
+"""A CDK construct for a running SageMaker Ground Truth streaming labeling job."""
+
+from .job import StreamingLabelingJob
+from .task_types import BUILT_IN_LAMBDA_ACCOUNTS, InputModality, TaskType
+from .workforce import ContentClassifier, Workforce, WorkforceKind
+
+__all__ = [
+    "BUILT_IN_LAMBDA_ACCOUNTS",
+    "ContentClassifier",
+    "InputModality",
+    "StreamingLabelingJob",
+    "TaskType",
+    "Workforce",
+    "WorkforceKind",
+]

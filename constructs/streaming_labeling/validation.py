@@ -1,0 +1,286 @@
+"""Synth-time checks of every CreateLabelingJob rule that can be known before deploy.
+
+Each rule returns messages that name the property, the value given and what
+is allowed, so that a typo fails ``cdk synth`` instead of a deployment.
+Values that are tokens are unknown until deploy time: they are skipped, not guessed.
+The limits come from botocore's SageMaker model (shape patterns and ranges)
+and the Ground Truth developer guide (per-task-type limits).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, List, Mapping, Optional, Sequence
+
+from aws_cdk import Token
+
+from .task_types import TaskType
+from .workforce import ContentClassifier, Workforce, WorkforceKind
+
+# Hash suffix appended to the prefix at deploy time: "-" + 12 hex characters.
+JOB_NAME_HASH_LENGTH = 12
+MAX_JOB_NAME_LENGTH = 63
+MAX_JOB_NAME_PREFIX_LENGTH = MAX_JOB_NAME_LENGTH - 1 - JOB_NAME_HASH_LENGTH
+
+_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9])*$")
+_KEYWORD = re.compile(r"^[A-Za-z0-9]+( [A-Za-z0-9]+)*$")
+_TITLE = re.compile(r"^[\t\n\r -\uD7FF\uE000-\uFFFD]*$")
+_WORKTEAM_ARN = re.compile(r"^arn:aws[a-z\-]*:sagemaker:[a-z0-9\-]*:[0-9]{12}:workteam/.*$")
+_LAMBDA_ARN = re.compile(r"^arn:aws[a-z\-]*:lambda:[a-z0-9\-]*:[0-9]{12}:function:.*$")
+_S3_URI = re.compile(r"^s3://([^/]+)/?(.*)$")
+
+MIN_TASK_TIME_LIMIT_SECONDS = 30
+MIN_AVAILABILITY_SECONDS = 60
+MAX_PUBLIC_AVAILABILITY_SECONDS = 12 * 3600
+MAX_PRIVATE_AVAILABILITY_SECONDS = 30 * 24 * 3600
+MIN_PUBLIC_PRICE_USD = 0.012
+MAX_PUBLIC_PRICE_USD = 1.2
+
+
+@dataclass
+class JobSettings:
+    """The job-level props of StreamingLabelingJob, in plain values (seconds, not Durations)."""
+
+    task_type: TaskType
+    workforce: Workforce
+    task_title: str
+    task_description: str
+    labels: Sequence[str]
+    job_name_prefix: str
+    label_attribute_name: str
+    workers_per_object: int = 1
+    task_time_limit_seconds: int = 300
+    task_availability_lifetime_seconds: Optional[int] = None
+    max_concurrent_tasks: Optional[int] = None
+    task_keywords: Optional[Sequence[str]] = None
+    initial_manifest_uri: Optional[str] = None
+    source_label_attribute_name: Optional[str] = None
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+
+def _known(value: Any) -> bool:
+    """False for tokens (and lists of tokens), which are only known at deploy time."""
+    if isinstance(value, str):
+        return not Token.is_unresolved(value)
+    if isinstance(value, (int, float)):
+        return not Token.is_unresolved(value)
+    return value is not None
+
+
+def _range(prop: str, value: Optional[int], low: int, high: int, unit: str = "") -> List[str]:
+    if value is None or not _known(value):
+        return []
+    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+        return [f"{prop}: {value!r}{unit} is out of range; allowed: {low} to {high}{unit}"]
+    return []
+
+
+def check_name(prop: str, value: str, max_length: int) -> List[str]:
+    if not _known(value):
+        return []
+    if not 1 <= len(value) <= max_length or not _NAME.match(value):
+        return [
+            f"{prop}: {value!r} is not allowed; use 1 to {max_length} letters, digits and hyphens, "
+            "starting and ending with a letter or digit (pattern [a-zA-Z0-9](-*[a-zA-Z0-9])*)"
+        ]
+    return []
+
+
+def check_label_attribute_name(value: str, task_type: TaskType) -> List[str]:
+    errors = check_name("label_attribute_name", value, 127)
+    if errors or not _known(value):
+        return errors
+    if value.endswith("-metadata"):
+        errors.append(f"label_attribute_name: {value!r} must not end with '-metadata' (the service adds that suffix)")
+    if task_type.label_attribute_needs_ref and not value.endswith("-ref"):
+        errors.append(
+            f"label_attribute_name: {value!r} must end with '-ref' for task type {task_type.name} "
+            f"(e.g. {value + '-ref'!r})"
+        )
+    if task_type.label_attribute_forbids_ref and value.endswith("-ref"):
+        errors.append(f"label_attribute_name: {value!r} must not end with '-ref' for task type {task_type.name}")
+    return errors
+
+
+def check_labels(labels: Sequence[str], task_type: TaskType) -> List[str]:
+    if not _known(labels) or any(not _known(label) for label in labels):
+        return []
+    errors: List[str] = []
+    count = len(labels)
+    high = task_type.max_labels
+    allowed = f"{task_type.min_labels} to {high}" if high else f"at least {task_type.min_labels}"
+    if count < task_type.min_labels or (high is not None and count > high):
+        errors.append(f"labels: {count} labels given for task type {task_type.name}; allowed: {allowed}")
+    seen: set[str] = set()
+    for label in labels:
+        if not isinstance(label, str) or not label.strip():
+            errors.append(f"labels: {label!r} is empty; every label needs 1 to 256 characters")
+        elif len(label) > 256:
+            errors.append(f"labels: {label[:20]!r}... has {len(label)} characters; allowed: 1 to 256")
+        elif "{{" in label or "{%" in label:
+            errors.append(f"labels: {label!r} contains a Liquid delimiter ('{{{{' or '{{%'), which is not allowed")
+        if isinstance(label, str):
+            folded = label.strip().lower()
+            if folded in seen:
+                errors.append(f"labels: {label!r} is given more than once; labels must be unique")
+            seen.add(folded)
+    return errors
+
+
+def check_text(prop: str, value: str, low: int, high: int, pattern: Optional[re.Pattern[str]] = None) -> List[str]:
+    if not _known(value):
+        return []
+    if not low <= len(value) <= high:
+        return [f"{prop}: {len(value)} characters given; allowed: {low} to {high}"]
+    if pattern is not None and not pattern.match(value):
+        return [f"{prop}: {value!r} contains characters the API does not accept"]
+    return []
+
+
+def check_keywords(keywords: Optional[Sequence[str]]) -> List[str]:
+    if keywords is None or not _known(keywords):
+        return []
+    errors: List[str] = []
+    if not 1 <= len(keywords) <= 5:
+        errors.append(f"task_keywords: {len(keywords)} keywords given; allowed: 1 to 5")
+    for keyword in keywords:
+        if not _known(keyword):
+            continue
+        if not 1 <= len(keyword) <= 30 or not _KEYWORD.match(keyword):
+            errors.append(
+                f"task_keywords: {keyword!r} is not allowed; each keyword is 1 to 30 letters and digits, "
+                "words separated by single spaces"
+            )
+    return errors
+
+
+def check_workforce(workforce: Workforce, task_type: TaskType) -> List[str]:
+    errors: List[str] = []
+    arn = workforce.workteam_arn
+    if workforce.kind is not WorkforceKind.PUBLIC and _known(arn):
+        if not _WORKTEAM_ARN.match(arn) or len(arn) > 256:
+            errors.append(
+                f"workforce: workteam ARN {arn!r} is not a work team ARN; expected "
+                "arn:aws:sagemaker:<region>:<account>:workteam/<private-crowd|vendor-crowd>/<name>"
+            )
+        elif f":workteam/{workforce.kind.value}/" not in arn:
+            errors.append(
+                f"workforce: {arn!r} is not a {workforce.kind.value} work team; "
+                f"Workforce.{workforce.kind.name.lower()}() expects ...:workteam/{workforce.kind.value}/<name>"
+            )
+    if workforce.is_public:
+        price = workforce.price_per_task_usd
+        if price is None:
+            errors.append(
+                "workforce: Workforce.public() needs price_per_task_usd; "
+                f"allowed: {MIN_PUBLIC_PRICE_USD} to {MAX_PUBLIC_PRICE_USD} USD"
+            )
+        elif not MIN_PUBLIC_PRICE_USD <= float(price) <= MAX_PUBLIC_PRICE_USD or price != price.quantize(
+            type(price)("0.001")
+        ):
+            errors.append(
+                f"workforce: price_per_task_usd {price} is not allowed; allowed: {MIN_PUBLIC_PRICE_USD} to "
+                f"{MAX_PUBLIC_PRICE_USD} USD in steps of a tenth of a cent"
+            )
+        if ContentClassifier.FREE_OF_PERSONALLY_IDENTIFIABLE_INFORMATION not in workforce.content_classifiers:
+            errors.append(
+                "workforce: the public workforce requires content_classifiers to include "
+                "FREE_OF_PERSONALLY_IDENTIFIABLE_INFORMATION (the job fails without it)"
+            )
+        if not task_type.allows_public_workforce:
+            errors.append(
+                f"workforce: task type {task_type.name} cannot use the public workforce; "
+                "use Workforce.private() or Workforce.vendor()"
+            )
+    return errors
+
+
+def check_task_type(task_type: TaskType) -> List[str]:
+    if not task_type.is_custom:
+        return []
+    errors: List[str] = []
+    for prop, arn in (
+        ("pre_annotation_lambda_arn", task_type.custom_pre_annotation_lambda_arn),
+        ("consolidation_lambda_arn", task_type.custom_consolidation_lambda_arn),
+    ):
+        if arn is not None and _known(arn) and (not _LAMBDA_ARN.match(arn) or len(arn) > 2048):
+            errors.append(
+                f"task_type: TaskType.custom({prop}={arn!r}) is not a Lambda function ARN; "
+                "expected arn:aws:lambda:<region>:<account>:function:<name>"
+            )
+    template = task_type.custom_template
+    if template is not None and _known(template) and not template.strip():
+        errors.append("task_type: TaskType.custom(template='') is empty; give the Liquid worker template")
+    return errors
+
+
+def check_tags(tags: Mapping[str, str]) -> List[str]:
+    errors: List[str] = []
+    if len(tags) > 50:
+        errors.append(f"tags: {len(tags)} tags given; allowed: at most 50")
+    for key, value in tags.items():
+        if _known(key) and not 1 <= len(key) <= 128:
+            errors.append(f"tags: key {key!r} has {len(key)} characters; allowed: 1 to 128")
+        if _known(value) and len(value) > 256:
+            errors.append(f"tags: value of {key!r} has {len(value)} characters; allowed: 0 to 256")
+        if _known(key) and key.lower().startswith("aws:"):
+            errors.append(f"tags: key {key!r} starts with 'aws:', which is reserved for AWS")
+    return errors
+
+
+def validate_job_settings(settings: JobSettings) -> List[str]:
+    """Every rule, in one list; empty when the settings can be sent to CreateLabelingJob."""
+    task_type = settings.task_type
+    errors: List[str] = []
+    errors += check_task_type(task_type)
+    errors += check_name("job_name_prefix", settings.job_name_prefix, MAX_JOB_NAME_PREFIX_LENGTH)
+    errors += check_label_attribute_name(settings.label_attribute_name, task_type)
+    if (
+        task_type.is_adjustment_or_verification
+        and settings.source_label_attribute_name is not None
+        and settings.source_label_attribute_name == settings.label_attribute_name
+    ):
+        errors.append(
+            f"label_attribute_name: {settings.label_attribute_name!r} is the source job's label attribute; "
+            "adjustment and verification jobs need a different one"
+        )
+    if not task_type.is_custom:
+        errors += check_labels(settings.labels, task_type)
+    errors += check_text("task_title", settings.task_title, 1, 128, _TITLE)
+    errors += check_text("task_description", settings.task_description, 1, 255)
+    errors += check_keywords(settings.task_keywords)
+    errors += _range("workers_per_object", settings.workers_per_object, 1, 9)
+    errors += _range(
+        "task_time_limit",
+        settings.task_time_limit_seconds,
+        MIN_TASK_TIME_LIMIT_SECONDS,
+        task_type.max_task_time_limit_seconds,
+        " seconds",
+    )
+    max_availability = (
+        MAX_PUBLIC_AVAILABILITY_SECONDS if settings.workforce.is_public else MAX_PRIVATE_AVAILABILITY_SECONDS
+    )
+    errors += _range(
+        "task_availability_lifetime",
+        settings.task_availability_lifetime_seconds,
+        MIN_AVAILABILITY_SECONDS,
+        max_availability,
+        " seconds",
+    )
+    errors += _range("max_concurrent_tasks", settings.max_concurrent_tasks, 1, 5000)
+    errors += check_workforce(settings.workforce, task_type)
+    uri = settings.initial_manifest_uri
+    if uri is not None and _known(uri) and (not _S3_URI.match(uri) or len(uri) > 1024):
+        errors.append(f"initial_manifest_uri: {uri!r} is not an S3 URI; expected s3://<bucket>/<key>")
+    errors += check_tags(settings.tags)
+    return errors
+
+
+def check_exclusive(pairs: Sequence[tuple[str, Any, str, Any]]) -> List[str]:
+    """``existing_x`` and ``x_props`` configure the same resource: at most one of them."""
+    return [
+        f"{existing_name} and {props_name} both given; pass either your own resource or props for a new one"
+        for existing_name, existing, props_name, props in pairs
+        if existing is not None and props is not None
+    ]
