@@ -1,0 +1,87 @@
+"""Strict validation of a request against botocore's SageMaker service model.
+
+botocore's own parameter validation (and Stubber) checks required members and
+types, but not patterns, lengths, ranges or enums; the service does. This
+checks them all, so a request that passes here passes the API's input checks.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Any, List
+
+import botocore.session
+from botocore.model import Shape
+
+
+@lru_cache(maxsize=None)
+def sagemaker_model() -> Any:
+    return botocore.session.get_session().get_service_model("sagemaker")
+
+
+def input_shape(operation: str) -> Shape:
+    return sagemaker_model().operation_model(operation).input_shape
+
+
+def violations(value: Any, shape: Shape, path: str = "") -> List[str]:
+    """Every way ``value`` breaks ``shape``; empty when it conforms."""
+    problems: List[str] = []
+    meta = shape.metadata
+    kind = shape.type_name
+    if kind == "structure":
+        if not isinstance(value, dict):
+            return [f"{path}: expected a structure, got {type(value).__name__}"]
+        for name in meta.get("required", []):
+            if name not in value:
+                problems.append(f"{path}.{name}: required member missing")
+        for name, member in value.items():
+            if name not in shape.members:
+                problems.append(f"{path}.{name}: not a member of {shape.name}")
+                continue
+            problems += violations(member, shape.members[name], f"{path}.{name}")
+        return problems
+    if kind == "list":
+        if not isinstance(value, list):
+            return [f"{path}: expected a list"]
+        if "min" in meta and len(value) < meta["min"]:
+            problems.append(f"{path}: {len(value)} items < min {meta['min']}")
+        if "max" in meta and len(value) > meta["max"]:
+            problems.append(f"{path}: {len(value)} items > max {meta['max']}")
+        for index, item in enumerate(value):
+            problems += violations(item, shape.member, f"{path}[{index}]")
+        return problems
+    if kind == "map":
+        if not isinstance(value, dict):
+            return [f"{path}: expected a map"]
+        for key, item in value.items():
+            problems += violations(key, shape.key, f"{path}<key>")
+            problems += violations(item, shape.value, f"{path}[{key}]")
+        return problems
+    if kind == "string":
+        if not isinstance(value, str):
+            return [f"{path}: expected a string, got {type(value).__name__}"]
+        if "min" in meta and len(value) < meta["min"]:
+            problems.append(f"{path}: length {len(value)} < min {meta['min']}")
+        if "max" in meta and len(value) > meta["max"]:
+            problems.append(f"{path}: length {len(value)} > max {meta['max']}")
+        if "pattern" in meta and re.fullmatch(meta["pattern"], value, flags=re.DOTALL) is None:
+            problems.append(f"{path}: {value!r} does not match pattern {meta['pattern']}")
+        if shape.enum and value not in shape.enum:
+            problems.append(f"{path}: {value!r} not in enum {shape.enum}")
+        return problems
+    if kind in ("integer", "long"):
+        if not isinstance(value, int) or isinstance(value, bool):
+            return [f"{path}: expected an integer, got {value!r}"]
+        if "min" in meta and value < meta["min"]:
+            problems.append(f"{path}: {value} < min {meta['min']}")
+        if "max" in meta and value > meta["max"]:
+            problems.append(f"{path}: {value} > max {meta['max']}")
+        return problems
+    if kind == "boolean" and not isinstance(value, bool):
+        return [f"{path}: expected a boolean"]
+    return problems
+
+
+def request_violations(operation: str, request: Any) -> List[str]:
+    return violations(request, input_shape(operation), operation)
