@@ -8,14 +8,14 @@ checks them all, so a request that passes here passes the API's input checks.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cache
 from typing import Any, List
 
 import botocore.session
 from botocore.model import Shape
 
 
-@lru_cache(maxsize=None)
+@cache
 def sagemaker_model() -> Any:
     return botocore.session.get_session().get_service_model("sagemaker")
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import cache
 from typing import Any, Dict, Optional, Tuple
 
 import aws_cdk as cdk
@@ -12,7 +12,6 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
-
 from streaming_labeling import StreamingLabelingJob, TaskType, Workforce
 
 from .conftest import ROOT
@@ -58,7 +57,7 @@ def logical_id(stack: cdk.Stack, job: StreamingLabelingJob) -> str:
     return stack.get_logical_id(job.resource.node.default_child)  # type: ignore[arg-type]
 
 
-@lru_cache(maxsize=None)
+@cache
 def example() -> Tuple[Dict[str, Any], str]:
     """The example app's stack, as `make synth` builds it."""
     from stacks.example_stack import ExampleLabelingStack
@@ -69,7 +68,7 @@ def example() -> Tuple[Dict[str, Any], str]:
     return template, logical_id(stack, stack.job)
 
 
-@lru_cache(maxsize=None)
+@cache
 def catalog() -> Dict[str, Tuple[Dict[str, Any], Dict[str, str]]]:
     """One stack per region with one job per built-in task type, plus a custom one."""
     app = new_app()
@@ -88,7 +87,7 @@ def catalog() -> Dict[str, Tuple[Dict[str, Any], Dict[str, str]]]:
     }
 
 
-@lru_cache(maxsize=None)
+@cache
 def bring_your_own() -> Tuple[Dict[str, Any], str]:
     """Every existing_* prop given."""
     app = new_app()
@@ -108,7 +107,7 @@ def bring_your_own() -> Tuple[Dict[str, Any], str]:
     return assertions.Template.from_stack(stack).to_json(), logical_id(stack, job)
 
 
-@lru_cache(maxsize=None)
+@cache
 def destroy_mode() -> Tuple[Dict[str, Any], str]:
     app = new_app()
     stack = cdk.Stack(app, "DestroyMode")

@@ -162,7 +162,7 @@ def event(
 
 def describe_response(name: str, status: str, *, role_arn: str = ROLE_ARN, topic_arn: str = TOPIC_ARN,
                       attribute: str = "animals", failure: Optional[str] = None) -> Dict[str, Any]:
-    when = datetime.datetime(2026, 11, 23, tzinfo=datetime.timezone.utc)
+    when = datetime.datetime(2026, 11, 23, tzinfo=datetime.UTC)
     response: Dict[str, Any] = {
         "LabelingJobStatus": status,
         "LabelCounters": {"TotalLabeled": 0, "HumanLabeled": 0, "MachineLabeled": 0,

@@ -6,6 +6,7 @@ from typing import Optional
 
 from aws_cdk import RemovalPolicy
 from aws_cdk import aws_kms as kms
+
 from constructs import Construct
 
 

@@ -6,12 +6,12 @@ import re
 from typing import Any, Dict, List, Mapping, Optional, Sequence
 
 import jsii
-from aws_cdk import Annotations, Aws, CustomResource, Duration, RemovalPolicy
+from aws_cdk import Annotations, CustomResource, Duration, RemovalPolicy
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
-from aws_cdk import aws_s3_notifications as s3n
 from aws_cdk import aws_sns as sns
+
 from constructs import Construct, IValidation
 
 from .encryption import build_encryption_key
@@ -23,7 +23,7 @@ from .execution_role import (
     labeling_job_arn_pattern,
 )
 from .job_handler import SERVICE_TIMEOUT, JobHandler
-from .messaging import build_topic
+from .messaging import build_topic, publish_uploads
 from .regions import BuiltInArns
 from .storage import FULL_CORS, IMAGE_CORS, build_access_logs_bucket, build_data_bucket
 from .task_types import TaskType
@@ -34,6 +34,7 @@ from .workforce import Workforce
 RESOURCE_TYPE = "Custom::SageMakerStreamingLabelingJob"
 OUTPUT_PREFIX = "labels/"
 CONFIG_PREFIX = "labeling-job-config/"
+DEFAULT_TASK_TIME_LIMIT = Duration.minutes(5)
 WARNING_SERVICE_STATUS = "streaming-labeling:GroundTruthClosedToNewCustomers"
 WARNING_PUBLIC_CROWD = "streaming-labeling:MechanicalTurkClosed"
 WARNING_IMPORTED_KEY = "streaming-labeling:ImportedKeyPolicyNotManaged"
@@ -80,7 +81,7 @@ class StreamingLabelingJob(Construct):
         full_instructions: Optional[str] = None,
         task_keywords: Optional[Sequence[str]] = None,
         workers_per_object: int = 1,
-        task_time_limit: Duration = Duration.minutes(5),
+        task_time_limit: Optional[Duration] = None,
         task_availability_lifetime: Optional[Duration] = None,
         max_concurrent_tasks: Optional[int] = None,
         label_attribute_name: Optional[str] = None,
@@ -167,7 +168,7 @@ class StreamingLabelingJob(Construct):
             job_name_prefix=self.job_name_prefix,
             label_attribute_name=label_attribute_name,
             workers_per_object=workers_per_object,
-            task_time_limit_seconds=int(task_time_limit.to_seconds()),
+            task_time_limit_seconds=int((task_time_limit or DEFAULT_TASK_TIME_LIMIT).to_seconds()),
             task_availability_lifetime_seconds=(
                 int(task_availability_lifetime.to_seconds()) if task_availability_lifetime else None
             ),
@@ -228,7 +229,7 @@ class StreamingLabelingJob(Construct):
             send_uploads_to_input_topic = task_type.accepts_s3_event_input and existing_input_bucket is None
         self.sends_uploads_to_input_topic = bool(send_uploads_to_input_topic) and task_type.accepts_s3_event_input
         if self.sends_uploads_to_input_topic:
-            self._publish_uploads_to_input_topic()
+            publish_uploads(self.input_bucket, self.input_topic, self.encryption_key)
 
         self.role = build_execution_role(self, existing_role=existing_role, job_name_prefix=prefix_for_names)
         invoked = [
@@ -306,23 +307,10 @@ class StreamingLabelingJob(Construct):
         self.job_name = self.resource.get_att_string("JobName")
         self.job_arn = self.resource.get_att_string("JobArn")
 
-        self._warn(existing_encryption_key is not None)
+        self._warn(existing_encryption_key is not None and not isinstance(existing_encryption_key, kms.Key))
         self.node.add_validation(_PropsValidation(errors))
 
     # --- wiring helpers --------------------------------------------------------
-
-    def _publish_uploads_to_input_topic(self) -> None:
-        """S3 -> encrypted SNS needs S3 in the key policy (the aws-solutions-constructs S3ToSns pattern)."""
-        self.input_bucket.add_event_notification(s3.EventType.OBJECT_CREATED, s3n.SnsDestination(self.input_topic))
-        self.encryption_key.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="AllowS3ToPublishToEncryptedTopics",
-                principals=[iam.ServicePrincipal("s3.amazonaws.com")],
-                actions=["kms:GenerateDataKey*", "kms:Decrypt"],
-                resources=["*"],
-                conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}},
-            )
-        )
 
     def _create_request(
         self, settings: JobSettings, built_in: Optional[BuiltInArns], workforce: Workforce

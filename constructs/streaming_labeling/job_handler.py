@@ -8,6 +8,7 @@ from aws_cdk import Aws, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+
 from constructs import Construct
 
 HANDLER_DIR = Path(__file__).parent / "handler"
@@ -65,7 +66,7 @@ class JobHandler(Construct):
         self.function.node.add_dependency(self.policy)
 
     @staticmethod
-    def of(scope: Construct) -> "JobHandler":
+    def of(scope: Construct) -> JobHandler:
         """The stack's handler, created on first use: one per stack, however many jobs."""
         stack = Stack.of(scope)
         existing = stack.node.try_find_child(HANDLER_ID)

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 from typing import Optional
 
+import jsii
+from aws_cdk import Aws
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
+
 from constructs import Construct
 
 
@@ -36,4 +41,50 @@ def build_topic(
         message_retention_period_in_days=props.message_retention_period_in_days,
         signature_version=props.signature_version or "2",
         tracing_config=props.tracing_config,
+    )
+
+
+@jsii.implements(s3.IBucketNotificationDestination)
+class _TopicDestination:
+    """S3 -> SNS without aws-s3-notifications' unconditioned KMS grant to S3.
+
+    The topic policy and key policy statements carry ``aws:SourceAccount`` (and
+    the topic's ``aws:SourceArn``) conditions instead.
+    """
+
+    def __init__(self, topic: sns.ITopic) -> None:
+        self._topic = topic
+
+    def bind(self, scope: Construct, bucket: s3.IBucket) -> s3.BucketNotificationDestinationConfig:
+        result = self._topic.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowS3ToPublishUploads",
+                principals=[iam.ServicePrincipal("s3.amazonaws.com")],
+                actions=["sns:Publish"],
+                resources=[self._topic.topic_arn],
+                conditions={
+                    "ArnLike": {"aws:SourceArn": bucket.bucket_arn},
+                    "StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID},
+                },
+            )
+        )
+        dependencies = [result.policy_dependable] if result.policy_dependable else []
+        return s3.BucketNotificationDestinationConfig(
+            arn=self._topic.topic_arn,
+            type=s3.BucketNotificationDestinationType.TOPIC,
+            dependencies=dependencies,
+        )
+
+
+def publish_uploads(bucket: s3.IBucket, topic: sns.ITopic, key: kms.IKey) -> None:
+    """Every object created in ``bucket`` becomes a message on ``topic``, encrypted with ``key``."""
+    bucket.add_event_notification(s3.EventType.OBJECT_CREATED, _TopicDestination(topic))  # type: ignore[arg-type]
+    key.add_to_resource_policy(
+        iam.PolicyStatement(
+            sid="AllowS3ToPublishToEncryptedTopics",
+            principals=[iam.ServicePrincipal("s3.amazonaws.com")],
+            actions=["kms:GenerateDataKey*", "kms:Decrypt"],
+            resources=["*"],
+            conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}},
+        )
     )

@@ -7,6 +7,7 @@ from typing import List, Optional
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
+
 from constructs import Construct
 
 #: CORS that Ground Truth needs for image tasks: workers' browsers GET the objects.

@@ -121,7 +121,7 @@ class TaskType:
         pre_annotation_lambda_arn: str,
         consolidation_lambda_arn: str,
         template: str,
-    ) -> "TaskType":
+    ) -> TaskType:
         """A custom task type: your own Lambdas and your own Liquid worker template.
 
         The execution role is granted ``lambda:InvokeFunction`` on both functions.
@@ -136,31 +136,31 @@ class TaskType:
         )
 
     # Members are assigned after the class body (frozen dataclass instances).
-    BOUNDING_BOX: ClassVar["TaskType"]
-    IMAGE_MULTI_CLASS: ClassVar["TaskType"]
-    IMAGE_MULTI_CLASS_MULTI_LABEL: ClassVar["TaskType"]
-    SEMANTIC_SEGMENTATION: ClassVar["TaskType"]
-    TEXT_MULTI_CLASS: ClassVar["TaskType"]
-    TEXT_MULTI_CLASS_MULTI_LABEL: ClassVar["TaskType"]
-    NAMED_ENTITY_RECOGNITION: ClassVar["TaskType"]
-    VIDEO_MULTI_CLASS: ClassVar["TaskType"]
-    VIDEO_OBJECT_DETECTION: ClassVar["TaskType"]
-    VIDEO_OBJECT_TRACKING: ClassVar["TaskType"]
-    POINT_CLOUD_3D_OBJECT_DETECTION: ClassVar["TaskType"]
-    POINT_CLOUD_3D_OBJECT_TRACKING: ClassVar["TaskType"]
-    POINT_CLOUD_3D_SEMANTIC_SEGMENTATION: ClassVar["TaskType"]
-    VERIFICATION_BOUNDING_BOX: ClassVar["TaskType"]
-    ADJUSTMENT_BOUNDING_BOX: ClassVar["TaskType"]
-    VERIFICATION_SEMANTIC_SEGMENTATION: ClassVar["TaskType"]
-    ADJUSTMENT_SEMANTIC_SEGMENTATION: ClassVar["TaskType"]
-    ADJUSTMENT_VIDEO_OBJECT_DETECTION: ClassVar["TaskType"]
-    ADJUSTMENT_VIDEO_OBJECT_TRACKING: ClassVar["TaskType"]
-    ADJUSTMENT_POINT_CLOUD_3D_OBJECT_DETECTION: ClassVar["TaskType"]
-    ADJUSTMENT_POINT_CLOUD_3D_OBJECT_TRACKING: ClassVar["TaskType"]
-    ADJUSTMENT_POINT_CLOUD_3D_SEMANTIC_SEGMENTATION: ClassVar["TaskType"]
+    BOUNDING_BOX: ClassVar[TaskType]
+    IMAGE_MULTI_CLASS: ClassVar[TaskType]
+    IMAGE_MULTI_CLASS_MULTI_LABEL: ClassVar[TaskType]
+    SEMANTIC_SEGMENTATION: ClassVar[TaskType]
+    TEXT_MULTI_CLASS: ClassVar[TaskType]
+    TEXT_MULTI_CLASS_MULTI_LABEL: ClassVar[TaskType]
+    NAMED_ENTITY_RECOGNITION: ClassVar[TaskType]
+    VIDEO_MULTI_CLASS: ClassVar[TaskType]
+    VIDEO_OBJECT_DETECTION: ClassVar[TaskType]
+    VIDEO_OBJECT_TRACKING: ClassVar[TaskType]
+    POINT_CLOUD_3D_OBJECT_DETECTION: ClassVar[TaskType]
+    POINT_CLOUD_3D_OBJECT_TRACKING: ClassVar[TaskType]
+    POINT_CLOUD_3D_SEMANTIC_SEGMENTATION: ClassVar[TaskType]
+    VERIFICATION_BOUNDING_BOX: ClassVar[TaskType]
+    ADJUSTMENT_BOUNDING_BOX: ClassVar[TaskType]
+    VERIFICATION_SEMANTIC_SEGMENTATION: ClassVar[TaskType]
+    ADJUSTMENT_SEMANTIC_SEGMENTATION: ClassVar[TaskType]
+    ADJUSTMENT_VIDEO_OBJECT_DETECTION: ClassVar[TaskType]
+    ADJUSTMENT_VIDEO_OBJECT_TRACKING: ClassVar[TaskType]
+    ADJUSTMENT_POINT_CLOUD_3D_OBJECT_DETECTION: ClassVar[TaskType]
+    ADJUSTMENT_POINT_CLOUD_3D_OBJECT_TRACKING: ClassVar[TaskType]
+    ADJUSTMENT_POINT_CLOUD_3D_SEMANTIC_SEGMENTATION: ClassVar[TaskType]
 
     @staticmethod
-    def built_in() -> Sequence["TaskType"]:
+    def built_in() -> Sequence[TaskType]:
         """Every built-in task type that a streaming job supports."""
         return BUILT_IN_TASK_TYPES
 

@@ -37,23 +37,23 @@ class Workforce:
     content_classifiers: Sequence[ContentClassifier] = ()
 
     @staticmethod
-    def private(workteam_arn: str) -> "Workforce":
+    def private(workteam_arn: str) -> Workforce:
         """Your own private work team (``...:workteam/private-crowd/<team>``)."""
         return Workforce(WorkforceKind.PRIVATE, workteam_arn)
 
     @staticmethod
-    def vendor(workteam_arn: str) -> "Workforce":
+    def vendor(workteam_arn: str) -> Workforce:
         """A vendor work team from AWS Marketplace (``...:workteam/vendor-crowd/<vendor>``)."""
         return Workforce(WorkforceKind.VENDOR, workteam_arn)
 
     @staticmethod
     def public(
         *,
-        price_per_task_usd: "Decimal | str | None" = None,
+        price_per_task_usd: Decimal | str | None = None,
         content_classifiers: Sequence[ContentClassifier] = (
             ContentClassifier.FREE_OF_PERSONALLY_IDENTIFIABLE_INFORMATION,
         ),
-    ) -> "Workforce":
+    ) -> Workforce:
         """The Amazon Mechanical Turk public crowd, in the stack's region.
 
         Mechanical Turk closed on 2026-09-30: synthesis warns about it. The

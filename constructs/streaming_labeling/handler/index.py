@@ -78,7 +78,8 @@ _clients: Dict[str, Any] = {}
 def client(service: str) -> Any:
     """Clients are made on first use, so a cold start imports boto3 and nothing else."""
     if service not in _clients:
-        _clients[service] = boto3.client(service, config=Config(retries={"mode": "standard", "max_attempts": 3}))
+        make_client: Any = boto3.client
+        _clients[service] = make_client(service, config=Config(retries={"mode": "standard", "max_attempts": 3}))
     return _clients[service]
 
 
@@ -94,7 +95,7 @@ class Deadline:
     """Time left for waiting: the Lambda's remaining time less a margin to respond."""
 
     def __init__(self, context: Any, margin: float = SAFETY_MARGIN_SECONDS) -> None:
-        self._end = clock() + context.get_remaining_time_in_millis() / 1000.0 - margin
+        self._end = clock() + float(context.get_remaining_time_in_millis()) / 1000.0 - margin
 
     def remaining(self) -> float:
         return self._end - clock()
