@@ -120,11 +120,15 @@ def test_handler_is_least_privilege(example: Dict[str, Any]) -> None:
 
 def test_the_job_is_created_after_every_permission_and_policy_and_deleted_before_them(example: Dict[str, Any]) -> None:
     template, logical = apps.example()
-    depends_on = set(template["Resources"][logical]["DependsOn"])
+    job = template["Resources"][logical]
+    depends_on = set(job["DependsOn"])
+    references = json.dumps(job["Properties"])
     for needed in ("AnimalsExecutionPolicy", "StreamingLabelingJobHandlerPolicy", "AnimalsInputTopicPolicy",
-                   "AnimalsOutputTopicPolicy", "AnimalsInputBucketNotifications", "AnimalsInputBucketPolicy",
-                   "AnimalsKey"):
+                   "AnimalsOutputTopicPolicy", "AnimalsInputBucketNotifications", "AnimalsInputBucketPolicy"):
         assert any(d.startswith(needed) for d in depends_on), needed
+    for referenced in ("AnimalsKey", "AnimalsExecutionRole", "AnimalsInputTopic", "AnimalsOutputBucket",
+                       "StreamingLabelingJobHandlerFunction"):
+        assert referenced in references, referenced
 
 
 def test_custom_resource_carries_a_service_timeout_and_the_job_request(example: Dict[str, Any]) -> None:

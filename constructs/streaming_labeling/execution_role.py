@@ -97,7 +97,6 @@ def execution_statements(
                 "sqs:GetQueueUrl",
                 "sqs:ReceiveMessage",
                 "sqs:SendMessage",
-                "sqs:SendMessageBatch",
                 "sqs:SetQueueAttributes",
             ],
             resources=[queue_arn],

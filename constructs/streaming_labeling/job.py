@@ -298,12 +298,8 @@ class StreamingLabelingJob(Construct):
         )
         # The job starts only after every permission, policy and notification exists,
         # and is stopped before any of them (or the handler's own policy) is deleted.
-        self.resource.node.add_dependency(
-            self.execution_policy, handler.policy, handler.function, self.input_topic, self.output_topic,
-            self.input_bucket, self.output_bucket, self.encryption_key,
-        )
-        if isinstance(self.role, iam.Role):
-            self.resource.node.add_dependency(self.role)
+        # Resources the request already references are ordered by the reference itself.
+        self.resource.node.add_dependency(self.execution_policy, handler.policy, *self._policies_and_notifications())
         self.job_name = self.resource.get_att_string("JobName")
         self.job_arn = self.resource.get_att_string("JobArn")
 
@@ -311,6 +307,16 @@ class StreamingLabelingJob(Construct):
         self.node.add_validation(_PropsValidation(errors))
 
     # --- wiring helpers --------------------------------------------------------
+
+    def _policies_and_notifications(self) -> List[Construct]:
+        """Children of the topics and buckets that the request does not reference."""
+        children = []
+        for parent in (self.input_topic, self.output_topic, self.input_bucket, self.output_bucket):
+            for child_id in ("Policy", "Notifications", "AutoDeleteObjectsCustomResource"):
+                child = parent.node.try_find_child(child_id)
+                if child is not None:
+                    children.append(child)
+        return children
 
     def _create_request(
         self, settings: JobSettings, built_in: Optional[BuiltInArns], workforce: Workforce
