@@ -12,7 +12,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 
-from constructs import Construct, IValidation
+from constructs import Construct, IConstruct, IValidation
 
 from .encryption import build_encryption_key
 from .execution_role import (
@@ -308,9 +308,9 @@ class StreamingLabelingJob(Construct):
 
     # --- wiring helpers --------------------------------------------------------
 
-    def _policies_and_notifications(self) -> List[Construct]:
+    def _policies_and_notifications(self) -> List[IConstruct]:
         """Children of the topics and buckets that the request does not reference."""
-        children = []
+        children: List[IConstruct] = []
         for parent in (self.input_topic, self.output_topic, self.input_bucket, self.output_bucket):
             for child_id in ("Policy", "Notifications", "AutoDeleteObjectsCustomResource"):
                 child = parent.node.try_find_child(child_id)
