@@ -28,7 +28,12 @@ FULL_CORS = s3.CorsRule(
 
 
 def build_access_logs_bucket(scope: Construct, *, removal_policy: RemovalPolicy) -> s3.Bucket:
-    """Server access logs of the data buckets. S3 log delivery supports only SSE-S3."""
+    """Server access logs of the data buckets. S3 log delivery supports only SSE-S3.
+
+    Object ownership is left to aws-cdk-lib: with the ``serverAccessLogsUseBucketPolicy``
+    feature flag log delivery is granted by bucket policy, without it by an ACL that
+    needs ``ObjectWriter``; apps without the flag must still synthesize.
+    """
     destroy = removal_policy == RemovalPolicy.DESTROY
     return s3.Bucket(
         scope,
@@ -37,7 +42,6 @@ def build_access_logs_bucket(scope: Construct, *, removal_policy: RemovalPolicy)
         block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
         enforce_ssl=True,
         versioned=True,
-        object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
         removal_policy=removal_policy,
         auto_delete_objects=destroy,
         lifecycle_rules=[s3.LifecycleRule(noncurrent_version_expiration=Duration.days(90))],

@@ -1,0 +1,67 @@
+"""The library as another app gets it: a built wheel, used from outside this repository."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+from .conftest import ROOT
+
+OUTSIDE_APP = '''
+import aws_cdk as cdk
+from aws_cdk import aws_iam as iam, aws_kms as kms, aws_s3 as s3, aws_sns as sns
+import streaming_labeling
+from streaming_labeling import StreamingLabelingJob, TaskType, Workforce
+
+TEAM = "arn:aws:sagemaker:us-east-1:111122223333:workteam/private-crowd/team"
+app = cdk.App(outdir="cdk.out")
+defaults = cdk.Stack(app, "Defaults")
+StreamingLabelingJob(defaults, "Job", task_type=TaskType.BOUNDING_BOX, labels=["car"],
+                     workforce=Workforce.private(TEAM), task_title="Boxes", task_description="Draw boxes")
+byo = cdk.Stack(app, "BringYourOwn")
+key = kms.Key(byo, "Key", enable_key_rotation=True)
+StreamingLabelingJob(
+    byo, "Job", task_type=TaskType.TEXT_MULTI_CLASS, labels=["good", "bad"],
+    workforce=Workforce.private(TEAM), task_title="Sentiment", task_description="Good or bad?",
+    existing_encryption_key=key,
+    existing_input_topic=sns.Topic(byo, "In", master_key=key),
+    existing_output_topic=sns.Topic(byo, "Out", master_key=key),
+    existing_input_bucket=s3.Bucket.from_bucket_name(byo, "InBucket", "my-in"),
+    existing_output_bucket=s3.Bucket.from_bucket_name(byo, "OutBucket", "my-out"),
+    existing_role=iam.Role.from_role_arn(byo, "Role", "arn:aws:iam::111122223333:role/gt"),
+)
+app.synth()
+print(streaming_labeling.__file__)
+'''
+
+
+def test_a_wheel_installs_and_synthesizes_from_outside_the_repo(tmp_path: Path) -> None:
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation", "-w", str(tmp_path), str(ROOT)],
+        check=True,
+        capture_output=True,
+    )
+    (wheel,) = tmp_path.glob("streaming_labeling_job-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "streaming_labeling/handler/index.py" in names
+    assert "streaming_labeling/py.typed" in names
+    assert not any("__pycache__" in name or name.startswith("tests/") for name in names)
+    site = tmp_path / "site"
+    zipfile.ZipFile(wheel).extractall(site)
+    app_dir = tmp_path / "app"
+    app_dir.mkdir()
+    (app_dir / "app.py").write_text(OUTSIDE_APP)
+    env = {**os.environ, "PYTHONPATH": str(site)}
+    result = subprocess.run([sys.executable, "app.py"], cwd=app_dir, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.strip().splitlines()[-1].startswith(str(site)), "the wheel, not the checkout, was used"
+    for stack in ("Defaults", "BringYourOwn"):
+        template = json.loads((app_dir / "cdk.out" / f"{stack}.template.json").read_text())
+        kinds = {resource["Type"] for resource in template["Resources"].values()}
+        assert "Custom::SageMakerStreamingLabelingJob" in kinds
+    assets = list((app_dir / "cdk.out").glob("asset.*/index.py"))
+    assert assets, "the handler asset ships inside the wheel"
