@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from aws_cdk import CfnOutput, Stack
-from streaming_labeling import StreamingLabelingJob, TaskType, Workforce
-
 from constructs import Construct
+
+from streaming_labeling import StreamingLabelingJob, TaskType, Workforce
 
 #: Context key of the private work team; the placeholder lets synth work offline.
 WORKTEAM_CONTEXT_KEY = "streaming-labeling:workteamArn"

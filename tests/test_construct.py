@@ -9,6 +9,7 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import assertions
 from aws_cdk import aws_iam as iam
+
 from streaming_labeling import StreamingLabelingJob, TaskType
 from streaming_labeling.task_types import BUILT_IN_LAMBDA_ACCOUNTS
 
@@ -23,7 +24,10 @@ def one(template: Dict[str, Any], kind: str, under: str = "Animals") -> Dict[str
 
 
 def statements_of(template: Dict[str, Any], policy_prefix: str) -> list[Dict[str, Any]]:
-    policies = apps.resources_of_type(template, "AWS::IAM::Policy", policy_prefix)
+    policies = {
+        **apps.resources_of_type(template, "AWS::IAM::Policy", policy_prefix),
+        **apps.resources_of_type(template, "AWS::IAM::ManagedPolicy", policy_prefix),
+    }
     return [s for p in policies.values() for s in p["Properties"]["PolicyDocument"]["Statement"]]
 
 
@@ -110,7 +114,7 @@ def test_execution_policy_grants_exactly_what_a_streaming_job_uses(example: Dict
 
 
 def test_handler_is_least_privilege(example: Dict[str, Any]) -> None:
-    statements = statements_of(example, "StreamingLabelingJobHandlerPolicy")
+    statements = statements_of(example, "StreamingLabelingJobHandlerJobPolicies")
     sagemaker = next(s for s in statements if "sagemaker:CreateLabelingJob" in s["Action"])
     assert "labeling-job/animals-*" in json.dumps(sagemaker["Resource"])
     pass_role = next(s for s in statements if s["Action"] == "iam:PassRole")
@@ -123,7 +127,7 @@ def test_the_job_is_created_after_every_permission_and_policy_and_deleted_before
     job = template["Resources"][logical]
     depends_on = set(job["DependsOn"])
     references = json.dumps(job["Properties"])
-    for needed in ("AnimalsExecutionPolicy", "StreamingLabelingJobHandlerPolicy", "AnimalsInputTopicPolicy",
+    for needed in ("AnimalsExecutionPolicy", "StreamingLabelingJobHandlerJobPolicies", "StreamingLabelingJobHandlerLogsPolicy", "AnimalsInputTopicPolicy",
                    "AnimalsOutputTopicPolicy", "AnimalsInputBucketNotifications", "AnimalsInputBucketPolicy"):
         assert any(d.startswith(needed) for d in depends_on), needed
     for referenced in ("AnimalsKey", "AnimalsExecutionRole", "AnimalsInputTopic", "AnimalsOutputBucket",
@@ -211,7 +215,7 @@ def test_bring_your_own_resources_are_used_and_nothing_is_duplicated() -> None:
     assert props["RoleArn"] == "arn:aws:iam::111122223333:role/my-gt-role"
     assert props["OutputConfig"]["S3OutputPath"] == "s3://my-output-bucket/labels/"
     assert props["InputConfig"]["DataSource"]["SnsDataSource"]["SnsTopicArn"]["Ref"].startswith("MyIn")
-    policy = one(template, "AWS::IAM::Policy", "JobExecutionPolicy")
+    policy = one(template, "AWS::IAM::ManagedPolicy", "JobExecutionPolicy")
     assert policy["Properties"]["Roles"] == ["my-gt-role"]
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any, List
 
 import pytest
+
 from streaming_labeling import TaskType
 
 from . import apps

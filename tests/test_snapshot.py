@@ -49,6 +49,7 @@ def test_synthesis_is_deterministic_including_the_handler_asset_hash() -> None:
 def test_warnings_have_stable_ids_and_appear_once_per_construct() -> None:
     app = apps.new_app()
     import aws_cdk as cdk
+
     from streaming_labeling import StreamingLabelingJob, TaskType, Workforce
 
     stack = cdk.Stack(app, "Warnings")

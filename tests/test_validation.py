@@ -9,6 +9,7 @@ from typing import Any
 import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_sns as sns
+
 from streaming_labeling import StreamingLabelingJob, TaskType, Workforce
 from streaming_labeling.validation import JobSettings, validate_job_settings
 from streaming_labeling.workforce import ContentClassifier

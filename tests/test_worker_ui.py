@@ -9,6 +9,7 @@ from typing import Any, List
 
 import pytest
 from liquid import Environment
+
 from streaming_labeling import TaskType
 from streaming_labeling.worker_ui import CROWD_ELEMENT, label_category_config, worker_template
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from typing import Optional
 
-from aws_cdk import RemovalPolicy
+from aws_cdk import Aws, RemovalPolicy
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
-
 from constructs import Construct
 
 
@@ -36,4 +37,38 @@ def build_encryption_key(
         admins=props.admins,
         policy=props.policy,
         rotation_period=props.rotation_period,
+    )
+
+
+def allow_job_principals_in_key_policy(key: kms.Key, role: iam.IRole, job_id: str) -> None:
+    """Name in the key policy the principals a streaming job uses the key through.
+
+    The execution role (output encryption, reading the encrypted inputs, publishing to
+    the encrypted output topic, as the developer guide's key policy lists) and SageMaker
+    itself, both bound to this account.
+    """
+    key.add_to_resource_policy(
+        iam.PolicyStatement(
+            # A key shared by several jobs gets one statement per role; Sids must be unique.
+            sid="AllowExecutionRole" + re.sub(r"[^A-Za-z0-9]", "", job_id),
+            # The account as principal, narrowed to the role by condition: KMS rejects a key
+            # policy that names a role IAM has not yet propagated, as a role created in the
+            # same deployment may be.
+            principals=[iam.AccountRootPrincipal()],
+            actions=["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"],
+            resources=["*"],
+            conditions={
+                "ArnEquals": {"aws:PrincipalArn": role.role_arn},
+                "StringEquals": {"kms:CallerAccount": Aws.ACCOUNT_ID},
+            },
+        )
+    )
+    key.add_to_resource_policy(
+        iam.PolicyStatement(
+            sid="AllowSageMakerForOutputTopic",
+            principals=[iam.ServicePrincipal("sagemaker.amazonaws.com")],
+            actions=["kms:GenerateDataKey*", "kms:Decrypt"],
+            resources=["*"],
+            conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}},
+        )
     )

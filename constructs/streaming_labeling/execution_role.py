@@ -15,10 +15,10 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
-
 from constructs import Construct
 
 SAGEMAKER_PRINCIPAL = "sagemaker.amazonaws.com"
+JOB_LOG_GROUP_ARN = f"arn:{Aws.PARTITION}:logs:{Aws.REGION}:{Aws.ACCOUNT_ID}:log-group:/aws/sagemaker/LabelingJobs"
 
 
 def labeling_job_arn_pattern(job_name_prefix: str) -> str:
@@ -29,6 +29,11 @@ def labeling_job_arn_pattern(job_name_prefix: str) -> str:
 def ground_truth_queue_arn_pattern(job_name_prefix: str) -> str:
     """The queue Ground Truth creates: ``GroundTruth-<job name in lowercase>``."""
     return f"arn:{Aws.PARTITION}:sqs:{Aws.REGION}:{Aws.ACCOUNT_ID}:GroundTruth-{job_name_prefix.lower()}-*"
+
+
+def job_log_stream_arn_pattern(job_name_prefix: str) -> str:
+    """Ground Truth logs each job to a stream named after it in ``/aws/sagemaker/LabelingJobs``."""
+    return f"{JOB_LOG_GROUP_ARN}:log-stream:{job_name_prefix.lower()}-*"
 
 
 def build_execution_role(scope: Construct, *, existing_role: Optional[iam.IRole], job_name_prefix: str) -> iam.IRole:
@@ -61,11 +66,11 @@ def execution_statements(
     output_bucket: s3.IBucket,
     key: kms.IKey,
     job_name_prefix: str,
+    output_prefixes: Sequence[str],
     invoked_function_arns: Sequence[str] = (),
 ) -> Sequence[iam.PolicyStatement]:
     """Exactly what a running streaming job uses."""
     queue_arn = ground_truth_queue_arn_pattern(job_name_prefix)
-    log_group_arn = f"arn:{Aws.PARTITION}:logs:{Aws.REGION}:{Aws.ACCOUNT_ID}:log-group:/aws/sagemaker/LabelingJobs"
     statements = [
         iam.PolicyStatement(
             sid="ReadInputObjects",
@@ -75,7 +80,7 @@ def execution_statements(
         iam.PolicyStatement(
             sid="ReadWriteOutputObjects",
             actions=["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"],
-            resources=[output_bucket.arn_for_objects("*")],
+            resources=[output_bucket.arn_for_objects(f"{prefix}*") for prefix in output_prefixes],
         ),
         iam.PolicyStatement(
             sid="ListBuckets",
@@ -123,7 +128,7 @@ def execution_statements(
         iam.PolicyStatement(
             sid="JobLogs",
             actions=["logs:CreateLogGroup", "logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
-            resources=[log_group_arn, f"{log_group_arn}:log-stream:{job_name_prefix.lower()}-*"],
+            resources=[JOB_LOG_GROUP_ARN, job_log_stream_arn_pattern(job_name_prefix)],
         ),
         iam.PolicyStatement(
             sid="JobMetrics",
@@ -145,10 +150,12 @@ def execution_statements(
 
 def attach_execution_policy(
     scope: Construct, role: iam.IRole, statements: Sequence[iam.PolicyStatement]
-) -> iam.Policy:
-    """One policy per job, so that each job's creation can depend on its own permissions."""
-    policy = iam.Policy(scope, "ExecutionPolicy", statements=list(statements))
-    role.attach_inline_policy(policy)
-    return policy
+) -> iam.ManagedPolicy:
+    """One customer-managed policy per job, so that each job's creation depends on its own permissions.
+
+    IAM allows 10 managed policies per role by default (20 on request): a role shared by
+    more jobs than that needs the quota raised.
+    """
+    return iam.ManagedPolicy(scope, "ExecutionPolicy", roles=[role], statements=list(statements))
 
 

@@ -6,20 +6,22 @@ import re
 from typing import Any, Dict, List, Mapping, Optional, Sequence
 
 import jsii
-from aws_cdk import Annotations, CustomResource, Duration, RemovalPolicy
+from aws_cdk import Annotations, CustomResource, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
-
 from constructs import Construct, IConstruct, IValidation
 
-from .encryption import build_encryption_key
+from .compliance import acknowledge, acknowledge_lambda_placement, acknowledge_wildcard
+from .encryption import allow_job_principals_in_key_policy, build_encryption_key
 from .execution_role import (
     SAGEMAKER_PRINCIPAL,
     attach_execution_policy,
     build_execution_role,
     execution_statements,
+    ground_truth_queue_arn_pattern,
+    job_log_stream_arn_pattern,
     labeling_job_arn_pattern,
 )
 from .job_handler import SERVICE_TIMEOUT, JobHandler
@@ -32,6 +34,8 @@ from .worker_ui import label_category_config, worker_template
 from .workforce import Workforce
 
 RESOURCE_TYPE = "Custom::SageMakerStreamingLabelingJob"
+#: aws-cdk-lib's singleton S3 notifications Lambda (id fixed by aws-cdk-lib).
+NOTIFICATIONS_HANDLER_ID = "BucketNotificationsHandler050a0587b7544547bf325f094a3db834"
 OUTPUT_PREFIX = "labels/"
 CONFIG_PREFIX = "labeling-job-config/"
 DEFAULT_TASK_TIME_LIMIT = Duration.minutes(5)
@@ -214,10 +218,15 @@ class StreamingLabelingJob(Construct):
         if self.access_logs_bucket is None and creates_a_bucket:
             self.access_logs_bucket = build_access_logs_bucket(self, removal_policy=removal_policy)
         cors = [FULL_CORS] if task_type.needs_full_cors else [IMAGE_CORS]
+        handler = JobHandler.of(self)
+        if send_uploads_to_input_topic is None:
+            send_uploads_to_input_topic = task_type.accepts_s3_event_input and existing_input_bucket is None
+        self.sends_uploads_to_input_topic = bool(send_uploads_to_input_topic) and task_type.accepts_s3_event_input
         self.input_bucket = build_data_bucket(
             self, "InputBucket", existing_bucket=existing_input_bucket, bucket_props=input_bucket_props,
             key=self.encryption_key, cors=cors, access_logs_bucket=self.access_logs_bucket,
             access_logs_prefix="input-bucket/", removal_policy=removal_policy,
+            notifications_role=handler.notifications_role() if self.sends_uploads_to_input_topic else None,
         )
         self.output_bucket = build_data_bucket(
             self, "OutputBucket", existing_bucket=existing_output_bucket, bucket_props=output_bucket_props,
@@ -225,11 +234,14 @@ class StreamingLabelingJob(Construct):
             access_logs_bucket=self.access_logs_bucket, access_logs_prefix="output-bucket/",
             removal_policy=removal_policy,
         )
-        if send_uploads_to_input_topic is None:
-            send_uploads_to_input_topic = task_type.accepts_s3_event_input and existing_input_bucket is None
-        self.sends_uploads_to_input_topic = bool(send_uploads_to_input_topic) and task_type.accepts_s3_event_input
         if self.sends_uploads_to_input_topic:
             publish_uploads(self.input_bucket, self.input_topic, self.encryption_key)
+            notifications = self.input_bucket.node.try_find_child("Notifications")
+            if notifications is not None:
+                notifications.node.add_dependency(handler.allow_notifications(self.input_bucket.bucket_arn))
+                unused_policy = notifications.node.try_find_child("HandlerPolicy")
+                if unused_policy is not None:
+                    acknowledge(unused_policy, "NIST.800.53.R5-IAMNoInlinePolicy", "cdk-unrendered-policy")
 
         self.role = build_execution_role(self, existing_role=existing_role, job_name_prefix=prefix_for_names)
         invoked = [
@@ -247,9 +259,12 @@ class StreamingLabelingJob(Construct):
                 output_bucket=self.output_bucket,
                 key=self.encryption_key,
                 job_name_prefix=prefix_for_names,
+                output_prefixes=[OUTPUT_PREFIX, CONFIG_PREFIX],
                 invoked_function_arns=invoked,
             ),
         )
+        if isinstance(self.encryption_key, kms.Key):
+            allow_job_principals_in_key_policy(self.encryption_key, self.role, self.node.addr[:12])
 
         # --- the job ---------------------------------------------------------
         self.output_s3_uri = f"s3://{self.output_bucket.bucket_name}/{OUTPUT_PREFIX}"
@@ -286,8 +301,7 @@ class StreamingLabelingJob(Construct):
         if template is not None:
             properties["UiTemplate"] = template
 
-        handler = JobHandler.of(self)
-        handler.allow(*self._handler_statements(prefix_for_names))
+        self.handler_policy = handler.allow_job(self._handler_statements(prefix_for_names))
         self.resource = CustomResource(
             self,
             "Resource",
@@ -299,11 +313,14 @@ class StreamingLabelingJob(Construct):
         # The job starts only after every permission, policy and notification exists,
         # and is stopped before any of them (or the handler's own policy) is deleted.
         # Resources the request already references are ordered by the reference itself.
-        self.resource.node.add_dependency(self.execution_policy, handler.policy, *self._policies_and_notifications())
+        self.resource.node.add_dependency(
+            self.execution_policy, self.handler_policy, handler.logs_policy, *self._policies_and_notifications()
+        )
         self.job_name = self.resource.get_att_string("JobName")
         self.job_arn = self.resource.get_att_string("JobArn")
 
         self._warn(existing_encryption_key is not None and not isinstance(existing_encryption_key, kms.Key))
+        self._acknowledge_findings(prefix_for_names)
         self.node.add_validation(_PropsValidation(errors))
 
     # --- wiring helpers --------------------------------------------------------
@@ -395,6 +412,40 @@ class StreamingLabelingJob(Construct):
             ),
             iam.PolicyStatement(actions=["kms:GenerateDataKey"], resources=[self.encryption_key.key_arn]),
         ]
+
+    def _acknowledge_findings(self, prefix: str) -> None:
+        """The cdk-nag findings that AWS leaves no way around, each with its reason."""
+        acknowledge_wildcard(self.execution_policy, self.input_bucket.arn_for_objects("*"), "object-keys")
+        for output_prefix in (OUTPUT_PREFIX, CONFIG_PREFIX):
+            acknowledge_wildcard(
+                self.execution_policy, self.output_bucket.arn_for_objects(f"{output_prefix}*"), "object-keys"
+            )
+        acknowledge_wildcard(self.execution_policy, ground_truth_queue_arn_pattern(prefix), "queue")
+        acknowledge_wildcard(self.execution_policy, job_log_stream_arn_pattern(prefix), "log-stream")
+        acknowledge_wildcard(self.execution_policy, "*", "put-metric-data")
+        acknowledge_wildcard(self.handler_policy, labeling_job_arn_pattern(prefix), "job-name")
+        acknowledge_wildcard(
+            self.handler_policy, self.output_bucket.arn_for_objects(f"{CONFIG_PREFIX}{prefix}-*"), "job-name"
+        )
+        for bucket in (self.input_bucket, self.output_bucket, self.access_logs_bucket):
+            if isinstance(bucket, s3.Bucket) and bucket.node.scope is self:
+                acknowledge(bucket, "NIST.800.53.R5-S3BucketReplicationEnabled", "replication")
+        if isinstance(self.access_logs_bucket, s3.Bucket) and self.access_logs_bucket.node.scope is self:
+            acknowledge(self.access_logs_bucket, "NIST.800.53.R5-S3DefaultEncryptionKMS", "access-log-sse")
+        stack = Stack.of(self)
+        auto_delete = stack.node.try_find_child("Custom::S3AutoDeleteObjectsCustomResourceProvider")
+        if auto_delete is not None:
+            acknowledge_lambda_placement(auto_delete)
+            acknowledge(auto_delete, "NIST.800.53.R5-IAMNoInlinePolicy", "cdk-internal-inline")
+            acknowledge(
+                auto_delete,
+                "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+                "AWSLambdaBasicExecutionRole]",
+                "cdk-internal-managed",
+            )
+        notifications = stack.node.try_find_child(NOTIFICATIONS_HANDLER_ID)
+        if notifications is not None:
+            acknowledge_lambda_placement(notifications)
 
     def _warn(self, imported_key: bool) -> None:
         annotations = Annotations.of(self)

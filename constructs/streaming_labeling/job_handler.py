@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import List, Sequence
 
 from aws_cdk import Aws, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
-
 from constructs import Construct
+
+from .compliance import acknowledge_lambda_placement
 
 HANDLER_DIR = Path(__file__).parent / "handler"
 HANDLER_ID = "StreamingLabelingJobHandler"
@@ -17,17 +20,60 @@ HANDLER_ID = "StreamingLabelingJobHandler"
 HANDLER_TIMEOUT = Duration.minutes(15)
 #: How long CloudFormation waits for an answer if the handler never sends one.
 SERVICE_TIMEOUT = Duration.minutes(20)
+#: Jobs whose statements share one managed policy: about 600 characters each, so a policy
+#: stays under IAM's 6,144-character limit, and 80 jobs under the 10 policies a role may have.
+JOBS_PER_POLICY = 8
+
+
+class PolicyPool(Construct):
+    """Managed policies handed out a few jobs at a time, attached to the same roles."""
+
+    def __init__(self, scope: Construct, construct_id: str, roles: Sequence[iam.IRole]) -> None:
+        super().__init__(scope, construct_id)
+        self._roles = list(roles)
+        self.policies: List[iam.ManagedPolicy] = []
+        self._jobs_in_last = JOBS_PER_POLICY
+
+    def policy_for_next_job(self) -> iam.ManagedPolicy:
+        if self._jobs_in_last >= JOBS_PER_POLICY:
+            self.policies.append(iam.ManagedPolicy(self, str(len(self.policies)), roles=self._roles))
+            self._jobs_in_last = 0
+        self._jobs_in_last += 1
+        return self.policies[-1]
 
 
 class JobHandler(Construct):
-    """Lambda, role and log group of the handler; use ``JobHandler.of(scope)``."""
+    """Lambda, role, encrypted log group and policies of the handler; use ``JobHandler.of(scope)``."""
 
     def __init__(self, scope: Construct, construct_id: str) -> None:
         super().__init__(scope, construct_id)
+        self.logs_key = kms.Key(
+            self,
+            "LogsKey",
+            description="Encrypts the logs of the Ground Truth streaming labeling job handler",
+            enable_key_rotation=True,
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+        self.logs_key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowCloudWatchLogsOfThisAccount",
+                principals=[iam.ServicePrincipal(f"logs.{Aws.REGION}.amazonaws.com")],
+                actions=["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+                resources=["*"],
+                conditions={
+                    "ArnLike": {
+                        "kms:EncryptionContext:aws:logs:arn": (
+                            f"arn:{Aws.PARTITION}:logs:{Aws.REGION}:{Aws.ACCOUNT_ID}:log-group:*"
+                        )
+                    }
+                },
+            )
+        )
         self.log_group = logs.LogGroup(
             self,
             "Logs",
             retention=logs.RetentionDays.ONE_YEAR,
+            encryption_key=self.logs_key,
             removal_policy=RemovalPolicy.DESTROY,
         )
         self.role = iam.Role(
@@ -38,18 +84,18 @@ class JobHandler(Construct):
                 {"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}}
             ),
         )
-        self.policy = iam.Policy(
+        self.logs_policy = iam.ManagedPolicy(
             self,
-            "Policy",
+            "LogsPolicy",
+            roles=[self.role],
             statements=[
                 iam.PolicyStatement(
-                    sid="WriteOwnLogs",
                     actions=["logs:CreateLogStream", "logs:PutLogEvents"],
                     resources=[self.log_group.log_group_arn],
                 )
             ],
         )
-        self.role.attach_inline_policy(self.policy)
+        self.job_policies = PolicyPool(self, "JobPolicies", [self.role])
         self.function = lambda_.Function(
             self,
             "Function",
@@ -63,7 +109,10 @@ class JobHandler(Construct):
             role=self.role,
             log_group=self.log_group,
         )
-        self.function.node.add_dependency(self.policy)
+        self.function.node.add_dependency(self.logs_policy)
+        acknowledge_lambda_placement(self.function)
+        self._notifications_role: iam.Role | None = None
+        self._notifications_policies: PolicyPool | None = None
 
     @staticmethod
     def of(scope: Construct) -> JobHandler:
@@ -74,7 +123,38 @@ class JobHandler(Construct):
             return existing
         return JobHandler(stack, HANDLER_ID)
 
-    def allow(self, *statements: iam.PolicyStatement) -> None:
-        """Add a job's statements to the handler's one policy."""
-        for statement in statements:
-            self.policy.add_statements(statement)
+    def allow_job(self, statements: Sequence[iam.PolicyStatement]) -> iam.ManagedPolicy:
+        """Add one job's statements to the handler's policies; the job must depend on the result."""
+        policy = self.job_policies.policy_for_next_job()
+        policy.add_statements(*statements)
+        return policy
+
+    def notifications_role(self) -> iam.IRole:
+        """Role for aws-cdk-lib's S3 notifications Lambda, without its managed logging policy.
+
+        aws-cdk-lib would add ``s3:PutBucketNotification`` on ``*``; the role is handed over
+        without policy updates and gets the two bucket actions on each input bucket instead.
+        """
+        if self._notifications_role is None:
+            self._notifications_role = iam.Role(
+                self,
+                "NotificationsRole",
+                description="Configures S3 event notifications of labeling-job input buckets",
+                assumed_by=iam.ServicePrincipal("lambda.amazonaws.com").with_conditions(
+                    {"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}}
+                ),
+            )
+            self._notifications_policies = PolicyPool(self, "NotificationsPolicies", [self._notifications_role])
+        return self._notifications_role.without_policy_updates()
+
+    def allow_notifications(self, bucket_arn: str) -> iam.ManagedPolicy:
+        self.notifications_role()
+        assert self._notifications_policies is not None
+        policy = self._notifications_policies.policy_for_next_job()
+        policy.add_statements(
+            iam.PolicyStatement(
+                actions=["s3:GetBucketNotification", "s3:PutBucketNotification"],
+                resources=[bucket_arn],
+            )
+        )
+        return policy

@@ -12,7 +12,6 @@ from __future__ import annotations
 from typing import Dict, List, Mapping, Optional
 
 from aws_cdk import Aws, CfnMapping, CfnRule, CfnRuleAssertion, Fn, Stack, Token
-
 from constructs import Construct
 
 from .task_types import BUILT_IN_LAMBDA_ACCOUNTS, HUMAN_TASK_UI_ACCOUNT, TaskType

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import List, Optional
 
 from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
-
 from constructs import Construct
 
 #: CORS that Ground Truth needs for image tasks: workers' browsers GET the objects.
@@ -59,6 +59,7 @@ def build_data_bucket(
     access_logs_bucket: Optional[s3.IBucket],
     access_logs_prefix: str,
     removal_policy: RemovalPolicy,
+    notifications_role: Optional[iam.IRole] = None,
 ) -> s3.IBucket:
     """The user's bucket, or a new private, versioned, SSE-KMS bucket that refuses plain HTTP.
 
@@ -87,4 +88,5 @@ def build_data_bucket(
         server_access_logs_prefix=props.server_access_logs_prefix or access_logs_prefix,
         removal_policy=policy,
         auto_delete_objects=policy == RemovalPolicy.DESTROY,
+        notifications_handler_role=notifications_role,
     )

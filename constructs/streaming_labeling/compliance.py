@@ -1,0 +1,76 @@
+"""cdk-nag acknowledgements for the findings that AWS leaves no way around.
+
+Each acknowledgement names the exact finding (``Rule[Resource::...]`` for wildcard
+findings) and says why, so a reviewer can check it. Nothing is acknowledged for a
+whole rule; the README's security section lists every one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import Acknowledgment, Stack, Validations
+from constructs import IConstruct
+
+REASONS = {
+    "object-keys": "Object keys are the labeled data and are not known at synth time; the wildcard is below "
+    "this job's bucket (and prefix), never a bucket wildcard.",
+    "queue": "Ground Truth creates the queue GroundTruth-<job name in lowercase> at job creation; the job "
+    "name ends in a deploy-time hash, so the ARN is a prefix pattern of this job's name only.",
+    "job-name": "Job names are <prefix>-<hash of stack, resource and properties>, computed at deploy time, "
+    "and a stopped job's name can never be reused; the pattern covers this construct's jobs only.",
+    "log-stream": "Ground Truth writes to the log stream named after the job (deploy-time name) in "
+    "/aws/sagemaker/LabelingJobs; the pattern covers this construct's jobs only.",
+    "put-metric-data": "cloudwatch:PutMetricData supports no resource-level permissions (IAM Service "
+    "Authorization Reference); the statement is limited by the cloudwatch:namespace condition instead.",
+    "access-log-sse": "S3 server access log delivery supports only SSE-S3 on the target bucket, not SSE-KMS.",
+    "replication": "Cross-region replication needs a destination bucket in another region, which this "
+    "construct cannot know; versioning is on so that replication can be added by the user.",
+    "lambda-concurrency": "Reserved concurrency on a deploy-time handler takes from the account's unreserved "
+    "pool and fails the deployment in accounts at the default quota; the handler runs once per job change.",
+    "lambda-dlq": "CloudFormation invokes this custom-resource Lambda and waits for its answer; a failure "
+    "is reported to the stack (ServiceTimeout bounds the wait), so a dead-letter queue would hold nothing "
+    "actionable.",
+    "lambda-vpc": "The handler calls only public AWS APIs (SageMaker, S3) and CloudFormation's pre-signed "
+    "response URL; placing it in a VPC would require the user's VPC and endpoints.",
+    "cdk-unrendered-policy": "aws-cdk-lib builds this inline policy for its S3 notifications Lambda but does "
+    "not deploy it: the Lambda's role is handed over without policy updates and gets a managed policy scoped "
+    "to the input buckets instead.",
+    "cdk-internal-inline": "aws-cdk-lib's own provider for S3 auto-delete writes its role policy inline; "
+    "it exists only with the explicit removal_policy=DESTROY opt-in.",
+    "cdk-internal-managed": "aws-cdk-lib's own provider for S3 auto-delete uses AWSLambdaBasicExecutionRole "
+    "for its logs; it exists only with the explicit removal_policy=DESTROY opt-in.",
+}
+
+
+def acknowledge(construct: IConstruct, finding: str, reason_key: str) -> None:
+    Validations.of(construct).acknowledge(Acknowledgment(id=finding, reason=REASONS[reason_key]))
+
+
+def nag_resource(scope: IConstruct, value: str) -> str:
+    """A resource ARN as cdk-nag prints it in a finding id (``<Logical.Arn>/*``, ``<AWS::Region>``)."""
+
+    def render(part: Any) -> str:
+        if isinstance(part, str):
+            return part
+        if isinstance(part, dict) and "Ref" in part:
+            return f"<{part['Ref']}>"
+        if isinstance(part, dict) and "Fn::GetAtt" in part:
+            return f"<{'.'.join(part['Fn::GetAtt'])}>"
+        if isinstance(part, dict) and "Fn::Join" in part:
+            separator, parts = part["Fn::Join"]
+            return str(separator).join(render(p) for p in parts)
+        return str(part)
+
+    return render(Stack.of(scope).resolve(value))
+
+
+def acknowledge_wildcard(construct: IConstruct, resource: str, reason_key: str) -> None:
+    acknowledge(construct, f"AwsSolutions-IAM5[Resource::{nag_resource(construct, resource)}]", reason_key)
+
+
+def acknowledge_lambda_placement(construct: IConstruct) -> None:
+    """Concurrency, DLQ and VPC findings of a deploy-time custom-resource Lambda."""
+    acknowledge(construct, "NIST.800.53.R5-LambdaConcurrency", "lambda-concurrency")
+    acknowledge(construct, "NIST.800.53.R5-LambdaDLQ", "lambda-dlq")
+    acknowledge(construct, "NIST.800.53.R5-LambdaInsideVPC", "lambda-vpc")
