@@ -14,6 +14,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 
 from streaming_labeling import StreamingLabelingJob, TaskType, Workforce
+from streaming_labeling.encryption import account_key_policy
 
 from .conftest import ROOT
 
@@ -76,7 +77,7 @@ def catalog() -> Dict[str, Tuple[Dict[str, Any], Dict[str, str]]]:
     stacks = {}
     for region in CATALOG_REGIONS:
         stack = cdk.Stack(app, f"Catalog-{region}", env=cdk.Environment(account="111122223333", region=region))
-        key = kms.Key(stack, "SharedKey", enable_key_rotation=True)
+        key = kms.Key(stack, "SharedKey", enable_key_rotation=True, policy=account_key_policy())
         ids = {}
         for task_type in [*TaskType.built_in(), CUSTOM_TASK]:
             name = task_type.name if not task_type.is_custom else "CUSTOM"
@@ -93,7 +94,7 @@ def bring_your_own() -> Tuple[Dict[str, Any], str]:
     """Every existing_* prop given."""
     app = new_app()
     stack = cdk.Stack(app, "BringYourOwn")
-    key = kms.Key(stack, "MyKey", enable_key_rotation=True)
+    key = kms.Key(stack, "MyKey", enable_key_rotation=True, policy=account_key_policy())
     job = StreamingLabelingJob(
         stack,
         "Job",

@@ -42,7 +42,11 @@ def resolve(value: Any, template: Dict[str, Any], region: str, ids: Dict[str, Di
             return pseudo[ref] if ref in pseudo else ids[ref]["Ref"]
         if "Fn::GetAtt" in value:
             logical_id, attribute = value["Fn::GetAtt"]
-            return ids[logical_id][attribute]
+            known = ids[logical_id]
+            if attribute in known:
+                return known[attribute]
+            service = template["Resources"][logical_id]["Type"].split("::")[1].lower()
+            return f"arn:aws:{service}:{region}:{ACCOUNT}:{known['Ref']}"
         if "Fn::Join" in value:
             separator, parts = value["Fn::Join"]
             return separator.join(str(resolve(part, template, region, ids)) for part in parts)

@@ -20,6 +20,7 @@ from cdk_nag import AwsSolutionsChecks, NIST80053R5Checks
 
 from streaming_labeling import StreamingLabelingJob, TaskType
 from streaming_labeling.compliance import REASONS
+from streaming_labeling.encryption import account_key_policy
 
 from . import apps
 
@@ -34,7 +35,7 @@ def example_stack(app: cdk.App) -> None:
 
 def bring_your_own_stack(app: cdk.App) -> None:
     stack = cdk.Stack(app, "BringYourOwn")
-    key = kms.Key(stack, "MyKey", enable_key_rotation=True)
+    key = kms.Key(stack, "MyKey", enable_key_rotation=True, policy=account_key_policy())
     StreamingLabelingJob(
         stack, "Job", **apps.job_kwargs(TaskType.BOUNDING_BOX), existing_encryption_key=key,
         existing_input_topic=sns.Topic(stack, "MyIn", master_key=key, enforce_ssl=True),

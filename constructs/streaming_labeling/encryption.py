@@ -10,6 +10,57 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
+#: What the account's IAM policies may grant on the key: administration and symmetric-key use,
+#: spelled out instead of ``kms:*`` so that no statement carries a wildcard action.
+ACCOUNT_KEY_ACTIONS = [
+    "kms:CancelKeyDeletion",
+    "kms:CreateAlias",
+    "kms:CreateGrant",
+    "kms:Decrypt",
+    "kms:DeleteAlias",
+    "kms:DescribeKey",
+    "kms:DisableKey",
+    "kms:DisableKeyRotation",
+    "kms:EnableKey",
+    "kms:EnableKeyRotation",
+    "kms:Encrypt",
+    "kms:GenerateDataKey",
+    "kms:GenerateDataKeyWithoutPlaintext",
+    "kms:GetKeyPolicy",
+    "kms:GetKeyRotationStatus",
+    "kms:ListAliases",
+    "kms:ListGrants",
+    "kms:ListKeyPolicies",
+    "kms:ListKeyRotations",
+    "kms:ListResourceTags",
+    "kms:ListRetirableGrants",
+    "kms:PutKeyPolicy",
+    "kms:ReEncryptFrom",
+    "kms:ReEncryptTo",
+    "kms:RetireGrant",
+    "kms:RevokeGrant",
+    "kms:RotateKeyOnDemand",
+    "kms:ScheduleKeyDeletion",
+    "kms:TagResource",
+    "kms:UntagResource",
+    "kms:UpdateAlias",
+    "kms:UpdateKeyDescription",
+]
+
+
+def account_key_policy() -> iam.PolicyDocument:
+    """The account administers the key and may grant its use through IAM (no ``kms:*``)."""
+    return iam.PolicyDocument(
+        statements=[
+            iam.PolicyStatement(
+                sid="AccountAdministersAndDelegatesThroughIam",
+                principals=[iam.AccountRootPrincipal()],
+                actions=ACCOUNT_KEY_ACTIONS,
+                resources=["*"],
+            )
+        ]
+    )
+
 
 def build_encryption_key(
     scope: Construct,
@@ -35,7 +86,7 @@ def build_encryption_key(
         pending_window=props.pending_window,
         alias=props.alias,
         admins=props.admins,
-        policy=props.policy,
+        policy=props.policy or account_key_policy(),
         rotation_period=props.rotation_period,
     )
 

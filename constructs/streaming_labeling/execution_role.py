@@ -116,9 +116,12 @@ def execution_statements(
             },
         ),
         iam.PolicyStatement(
+            # Ground Truth removes its subscription when the job stops. sns:Unsubscribe acts on a
+            # subscription and supports no resource-level permissions (IAM Service Authorization
+            # Reference), hence "*", as in the managed policy AmazonSageMakerGroundTruthExecution.
             sid="UnsubscribeFromInputTopic",
             actions=["sns:Unsubscribe"],
-            resources=[input_topic.topic_arn],
+            resources=["*"],
         ),
         iam.PolicyStatement(
             sid="PublishOutput",

@@ -13,7 +13,12 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from constructs import Construct, IConstruct, IValidation
 
-from .compliance import acknowledge, acknowledge_lambda_placement, acknowledge_wildcard
+from .compliance import (
+    acknowledge,
+    acknowledge_lambda_placement,
+    acknowledge_wildcard,
+    ignore_redundant_role_dependency,
+)
 from .encryption import allow_job_principals_in_key_policy, build_encryption_key
 from .execution_role import (
     SAGEMAKER_PRINCIPAL,
@@ -422,7 +427,7 @@ class StreamingLabelingJob(Construct):
             )
         acknowledge_wildcard(self.execution_policy, ground_truth_queue_arn_pattern(prefix), "queue")
         acknowledge_wildcard(self.execution_policy, job_log_stream_arn_pattern(prefix), "log-stream")
-        acknowledge_wildcard(self.execution_policy, "*", "put-metric-data")
+        acknowledge_wildcard(self.execution_policy, "*", "no-resource-level")
         acknowledge_wildcard(self.handler_policy, labeling_job_arn_pattern(prefix), "job-name")
         acknowledge_wildcard(
             self.handler_policy, self.output_bucket.arn_for_objects(f"{CONFIG_PREFIX}{prefix}-*"), "job-name"
@@ -436,6 +441,9 @@ class StreamingLabelingJob(Construct):
         auto_delete = stack.node.try_find_child("Custom::S3AutoDeleteObjectsCustomResourceProvider")
         if auto_delete is not None:
             acknowledge_lambda_placement(auto_delete)
+            provider_function = auto_delete.node.try_find_child("Handler")
+            if provider_function is not None:
+                ignore_redundant_role_dependency(provider_function)
             acknowledge(auto_delete, "NIST.800.53.R5-IAMNoInlinePolicy", "cdk-internal-inline")
             acknowledge(
                 auto_delete,
@@ -446,6 +454,7 @@ class StreamingLabelingJob(Construct):
         notifications = stack.node.try_find_child(NOTIFICATIONS_HANDLER_ID)
         if notifications is not None:
             acknowledge_lambda_placement(notifications)
+            ignore_redundant_role_dependency(notifications)
 
     def _warn(self, imported_key: bool) -> None:
         annotations = Annotations.of(self)

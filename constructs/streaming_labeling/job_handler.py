@@ -12,7 +12,8 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from .compliance import acknowledge_lambda_placement
+from .compliance import acknowledge_lambda_placement, acknowledge_wildcard, ignore_redundant_role_dependency
+from .encryption import account_key_policy
 
 HANDLER_DIR = Path(__file__).parent / "handler"
 HANDLER_ID = "StreamingLabelingJobHandler"
@@ -53,15 +54,22 @@ class JobHandler(Construct):
             description="Encrypts the logs of the Ground Truth streaming labeling job handler",
             enable_key_rotation=True,
             removal_policy=RemovalPolicy.DESTROY,
+            policy=account_key_policy(),
         )
         self.logs_key.add_to_resource_policy(
             iam.PolicyStatement(
                 sid="AllowCloudWatchLogsOfThisAccount",
                 principals=[iam.ServicePrincipal(f"logs.{Aws.REGION}.amazonaws.com")],
-                actions=["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+                actions=[
+                    "kms:Encrypt",
+                    "kms:Decrypt",
+                    "kms:ReEncryptFrom",
+                    "kms:ReEncryptTo",
+                    "kms:GenerateDataKey",
+                ],
                 resources=["*"],
                 conditions={
-                    "ArnLike": {
+                    "StringLike": {
                         "kms:EncryptionContext:aws:logs:arn": (
                             f"arn:{Aws.PARTITION}:logs:{Aws.REGION}:{Aws.ACCOUNT_ID}:log-group:*"
                         )
@@ -75,6 +83,11 @@ class JobHandler(Construct):
             retention=logs.RetentionDays.ONE_YEAR,
             encryption_key=self.logs_key,
             removal_policy=RemovalPolicy.DESTROY,
+        )
+        #: Lambda names its log streams at run time.
+        self.log_streams_arn = (
+            f"arn:{Aws.PARTITION}:logs:{Aws.REGION}:{Aws.ACCOUNT_ID}:log-group:"
+            f"{self.log_group.log_group_name}:log-stream:*"
         )
         self.role = iam.Role(
             self,
@@ -91,7 +104,7 @@ class JobHandler(Construct):
             statements=[
                 iam.PolicyStatement(
                     actions=["logs:CreateLogStream", "logs:PutLogEvents"],
-                    resources=[self.log_group.log_group_arn],
+                    resources=[self.log_streams_arn],
                 )
             ],
         )
@@ -110,7 +123,9 @@ class JobHandler(Construct):
             log_group=self.log_group,
         )
         self.function.node.add_dependency(self.logs_policy)
+        acknowledge_wildcard(self.logs_policy, self.log_streams_arn, "lambda-log-streams")
         acknowledge_lambda_placement(self.function)
+        ignore_redundant_role_dependency(self.function)
         self._notifications_role: iam.Role | None = None
         self._notifications_policies: PolicyPool | None = None
 

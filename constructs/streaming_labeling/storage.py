@@ -79,7 +79,6 @@ def build_data_bucket(
         bucket_key_enabled=True,
         block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
         enforce_ssl=True,
-        minimum_tls_version=1.2,
         versioned=True if props.versioned is None else props.versioned,
         object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
         cors=list(props.cors or []) + cors,
