@@ -32,7 +32,7 @@ from .execution_role import (
 from .job_handler import SERVICE_TIMEOUT, JobHandler
 from .messaging import build_topic, publish_uploads
 from .regions import BuiltInArns
-from .storage import FULL_CORS, IMAGE_CORS, build_access_logs_bucket, build_data_bucket
+from .storage import FULL_CORS, IMAGE_CORS, build_data_bucket, shared_access_logs_bucket
 from .task_types import TaskType
 from .validation import MAX_JOB_NAME_PREFIX_LENGTH, JobSettings, check_exclusive, validate_job_settings
 from .worker_ui import label_category_config, worker_template
@@ -151,7 +151,7 @@ class StreamingLabelingJob(Construct):
         :param existing_encryption_key: your own KMS key instead of a new one.
         :param encryption_key_props: props of the new key. Default: rotation on.
         :param existing_role: your own execution role; the job's statements are attached to it.
-        :param access_logs_bucket: where new data buckets write access logs. Default: a new bucket.
+        :param access_logs_bucket: where new data buckets write access logs. Default: one bucket per stack.
         :param built_in_lambda_accounts: region -> account of the built-in task Lambdas.
             Default: the twelve regions listed in the SageMaker API reference.
         """
@@ -221,7 +221,8 @@ class StreamingLabelingJob(Construct):
         creates_a_bucket = existing_input_bucket is None or existing_output_bucket is None
         self.access_logs_bucket: Optional[s3.IBucket] = access_logs_bucket
         if self.access_logs_bucket is None and creates_a_bucket:
-            self.access_logs_bucket = build_access_logs_bucket(self, removal_policy=removal_policy)
+            self.access_logs_bucket = shared_access_logs_bucket(self, removal_policy=removal_policy)
+        logs_prefix = f"{prefix_for_names}-{self.node.addr[:8]}"  # unique per job in a shared log bucket
         cors = [FULL_CORS] if task_type.needs_full_cors else [IMAGE_CORS]
         handler = JobHandler.of(self)
         if send_uploads_to_input_topic is None:
@@ -230,13 +231,13 @@ class StreamingLabelingJob(Construct):
         self.input_bucket = build_data_bucket(
             self, "InputBucket", existing_bucket=existing_input_bucket, bucket_props=input_bucket_props,
             key=self.encryption_key, cors=cors, access_logs_bucket=self.access_logs_bucket,
-            access_logs_prefix="input-bucket/", removal_policy=removal_policy,
+            access_logs_prefix=f"{logs_prefix}/input-bucket/", removal_policy=removal_policy,
             notifications_role=handler.notifications_role() if self.sends_uploads_to_input_topic else None,
         )
         self.output_bucket = build_data_bucket(
             self, "OutputBucket", existing_bucket=existing_output_bucket, bucket_props=output_bucket_props,
             key=self.encryption_key, cors=[FULL_CORS] if task_type.needs_full_cors else [],
-            access_logs_bucket=self.access_logs_bucket, access_logs_prefix="output-bucket/",
+            access_logs_bucket=self.access_logs_bucket, access_logs_prefix=f"{logs_prefix}/output-bucket/",
             removal_policy=removal_policy,
         )
         if self.sends_uploads_to_input_topic:
@@ -432,11 +433,6 @@ class StreamingLabelingJob(Construct):
         acknowledge_wildcard(
             self.handler_policy, self.output_bucket.arn_for_objects(f"{CONFIG_PREFIX}{prefix}-*"), "job-name"
         )
-        for bucket in (self.input_bucket, self.output_bucket, self.access_logs_bucket):
-            if isinstance(bucket, s3.Bucket) and bucket.node.scope is self:
-                acknowledge(bucket, "NIST.800.53.R5-S3BucketReplicationEnabled", "replication")
-        if isinstance(self.access_logs_bucket, s3.Bucket) and self.access_logs_bucket.node.scope is self:
-            acknowledge(self.access_logs_bucket, "NIST.800.53.R5-S3DefaultEncryptionKMS", "access-log-sse")
         stack = Stack.of(self)
         auto_delete = stack.node.try_find_child("Custom::S3AutoDeleteObjectsCustomResourceProvider")
         if auto_delete is not None:

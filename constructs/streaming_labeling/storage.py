@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import List, Optional
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
+
+from .compliance import acknowledge
 
 #: CORS that Ground Truth needs for image tasks: workers' browsers GET the objects.
 IMAGE_CORS = s3.CorsRule(
@@ -27,25 +29,36 @@ FULL_CORS = s3.CorsRule(
 )
 
 
-def build_access_logs_bucket(scope: Construct, *, removal_policy: RemovalPolicy) -> s3.Bucket:
-    """Server access logs of the data buckets. S3 log delivery supports only SSE-S3.
+ACCESS_LOGS_BUCKET_ID = "StreamingLabelingAccessLogsBucket"
 
-    Object ownership is left to aws-cdk-lib: with the ``serverAccessLogsUseBucketPolicy``
-    feature flag log delivery is granted by bucket policy, without it by an ACL that
-    needs ``ObjectWriter``; apps without the flag must still synthesize.
+
+def shared_access_logs_bucket(scope: Construct, *, removal_policy: RemovalPolicy) -> s3.Bucket:
+    """One bucket per stack for the server access logs of every job's data buckets.
+
+    S3 log delivery supports only SSE-S3. The bucket is created by the first job that
+    needs it and takes that job's removal policy. Object ownership is left to
+    aws-cdk-lib: with the ``serverAccessLogsUseBucketPolicy`` feature flag log delivery
+    is granted by bucket policy, without it by an ACL that needs ``ObjectWriter``; apps
+    without the flag must still synthesize.
     """
-    destroy = removal_policy == RemovalPolicy.DESTROY
-    return s3.Bucket(
-        scope,
-        "AccessLogsBucket",
+    stack = Stack.of(scope)
+    existing = stack.node.try_find_child(ACCESS_LOGS_BUCKET_ID)
+    if isinstance(existing, s3.Bucket):
+        return existing
+    bucket = s3.Bucket(
+        stack,
+        ACCESS_LOGS_BUCKET_ID,
         encryption=s3.BucketEncryption.S3_MANAGED,
         block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
         enforce_ssl=True,
         versioned=True,
         removal_policy=removal_policy,
-        auto_delete_objects=destroy,
+        auto_delete_objects=removal_policy == RemovalPolicy.DESTROY,
         lifecycle_rules=[s3.LifecycleRule(noncurrent_version_expiration=Duration.days(90))],
     )
+    acknowledge(bucket, "NIST.800.53.R5-S3DefaultEncryptionKMS", "access-log-sse")
+    acknowledge(bucket, "NIST.800.53.R5-S3BucketReplicationEnabled", "replication")
+    return bucket
 
 
 def build_data_bucket(
@@ -70,7 +83,7 @@ def build_data_bucket(
         return existing_bucket
     props = bucket_props or s3.BucketProps()
     policy = props.removal_policy or removal_policy
-    return s3.Bucket(
+    bucket = s3.Bucket(
         scope,
         construct_id,
         bucket_name=props.bucket_name,
@@ -89,3 +102,5 @@ def build_data_bucket(
         auto_delete_objects=policy == RemovalPolicy.DESTROY,
         notifications_handler_role=notifications_role,
     )
+    acknowledge(bucket, "NIST.800.53.R5-S3BucketReplicationEnabled", "replication")
+    return bucket
