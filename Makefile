@@ -46,7 +46,7 @@ unit: install
 test: lint typecheck unit
 
 bench: install
-	python bench/run.py
+	python bench/run.py --repeats $(or $(REPEATS),5)
 
 clean:
 	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache build

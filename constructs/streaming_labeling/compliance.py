@@ -7,9 +7,10 @@ whole rule; the README's security section lists every one.
 
 from __future__ import annotations
 
-from typing import Any
+from functools import lru_cache
+from typing import Any, Sequence, Tuple
 
-from aws_cdk import Acknowledgment, CfnResource, Stack, Validations
+from aws_cdk import Acknowledgment, Aws, CfnResource, Stack, Validations
 from constructs import IConstruct
 
 REASONS = {
@@ -70,6 +71,30 @@ def nag_resource(scope: IConstruct, value: str) -> str:
 
 def acknowledge_wildcard(construct: IConstruct, resource: str, reason_key: str) -> None:
     acknowledge(construct, f"AwsSolutions-IAM5[Resource::{nag_resource(construct, resource)}]", reason_key)
+
+
+def acknowledge_wildcards(construct: IConstruct, findings: Sequence[Tuple[str, str]]) -> None:
+    """Several ``IAM5[Resource::...]`` findings of one construct, in one call; resources as nag prints them."""
+    acknowledgments = [
+        Acknowledgment(id=f"AwsSolutions-IAM5[Resource::{resource}]", reason=REASONS[key]) for resource, key in findings
+    ]
+    Validations.of(construct).acknowledge(*acknowledgments)
+
+
+@lru_cache(maxsize=1)
+def _pseudo_parameters() -> Tuple[Tuple[str, str], ...]:
+    return (
+        (Aws.PARTITION, "<AWS::Partition>"),
+        (Aws.REGION, "<AWS::Region>"),
+        (Aws.ACCOUNT_ID, "<AWS::AccountId>"),
+    )
+
+
+def nag_pseudo(value: str) -> str:
+    """A string whose only tokens are pseudo parameters, as cdk-nag prints it; no jsii round trip."""
+    for token, printed in _pseudo_parameters():
+        value = value.replace(token, printed)
+    return value
 
 
 def acknowledge_lambda_placement(construct: IConstruct) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import weakref
 from typing import Optional
 
 from aws_cdk import Aws, RemovalPolicy
@@ -91,7 +92,10 @@ def build_encryption_key(
     )
 
 
-def allow_job_principals_in_key_policy(key: kms.Key, role: iam.IRole, job_id: str) -> None:
+_KEYS_WITH_SERVICE_STATEMENT: weakref.WeakSet[kms.Key] = weakref.WeakSet()
+
+
+def allow_job_principals_in_key_policy(key: kms.Key, role_arn: str, job_id: str) -> None:
     """Name in the key policy the principals a streaming job uses the key through.
 
     The execution role (output encryption, reading the encrypted inputs, publishing to
@@ -109,11 +113,14 @@ def allow_job_principals_in_key_policy(key: kms.Key, role: iam.IRole, job_id: st
             actions=["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"],
             resources=["*"],
             conditions={
-                "ArnEquals": {"aws:PrincipalArn": role.role_arn},
+                "ArnEquals": {"aws:PrincipalArn": role_arn},
                 "StringEquals": {"kms:CallerAccount": Aws.ACCOUNT_ID},
             },
         )
     )
+    if key in _KEYS_WITH_SERVICE_STATEMENT:
+        return  # a key shared by several jobs needs the SageMaker statement once
+    _KEYS_WITH_SERVICE_STATEMENT.add(key)
     key.add_to_resource_policy(
         iam.PolicyStatement(
             sid="AllowSageMakerForOutputTopic",

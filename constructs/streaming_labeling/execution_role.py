@@ -8,13 +8,10 @@ and ``GroundTruth-<job name>`` queue, instead of the broad managed policy
 
 from __future__ import annotations
 
-from typing import Optional, Sequence
+from typing import Any, Dict, Optional, Sequence
 
 from aws_cdk import Aws
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kms as kms
-from aws_cdk import aws_s3 as s3
-from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 SAGEMAKER_PRINCIPAL = "sagemaker.amazonaws.com"
@@ -58,44 +55,46 @@ def build_execution_role(scope: Construct, *, existing_role: Optional[iam.IRole]
     )
 
 
-def execution_statements(
+def _statement(sid: str, actions: Sequence[str], resources: Sequence[str], **extra: Any) -> Dict[str, Any]:
+    statement: Dict[str, Any] = {"Sid": sid, "Effect": "Allow", "Action": list(actions), "Resource": list(resources)}
+    statement.update(extra)
+    return statement
+
+
+def execution_policy_document(
     *,
-    input_topic: sns.ITopic,
-    output_topic: sns.ITopic,
-    input_bucket: s3.IBucket,
-    output_bucket: s3.IBucket,
-    key: kms.IKey,
+    input_topic_arn: str,
+    output_topic_arn: str,
+    input_bucket_arn: str,
+    output_bucket_arn: str,
+    key_arn: str,
     job_name_prefix: str,
     output_prefixes: Sequence[str],
     invoked_function_arns: Sequence[str] = (),
-) -> Sequence[iam.PolicyStatement]:
-    """Exactly what a running streaming job uses."""
+) -> Dict[str, Any]:
+    """Exactly what a running streaming job uses, as a policy document.
+
+    Built as plain JSON around token strings: one round trip to the jsii runtime for the
+    whole document instead of several per statement, which keeps synthesis of many jobs fast.
+    """
     queue_arn = ground_truth_queue_arn_pattern(job_name_prefix)
     statements = [
-        iam.PolicyStatement(
-            sid="ReadInputObjects",
-            actions=["s3:GetObject"],
-            resources=[input_bucket.arn_for_objects("*")],
+        _statement("ReadInputObjects", ["s3:GetObject"], [f"{input_bucket_arn}/*"]),
+        _statement(
+            "ReadWriteOutputObjects",
+            ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"],
+            [f"{output_bucket_arn}/{prefix}*" for prefix in output_prefixes],
         ),
-        iam.PolicyStatement(
-            sid="ReadWriteOutputObjects",
-            actions=["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"],
-            resources=[output_bucket.arn_for_objects(f"{prefix}*") for prefix in output_prefixes],
+        _statement("ListBuckets", ["s3:GetBucketLocation", "s3:ListBucket"], [input_bucket_arn, output_bucket_arn]),
+        _statement(
+            "UseKey",
+            ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:ReEncryptFrom", "kms:ReEncryptTo",
+             "kms:DescribeKey"],
+            [key_arn],
         ),
-        iam.PolicyStatement(
-            sid="ListBuckets",
-            actions=["s3:GetBucketLocation", "s3:ListBucket"],
-            resources=[input_bucket.bucket_arn, output_bucket.bucket_arn],
-        ),
-        iam.PolicyStatement(
-            sid="UseKey",
-            actions=["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:ReEncryptFrom", "kms:ReEncryptTo",
-                     "kms:DescribeKey"],
-            resources=[key.key_arn],
-        ),
-        iam.PolicyStatement(
-            sid="StreamingQueue",
-            actions=[
+        _statement(
+            "StreamingQueue",
+            [
                 "sqs:CreateQueue",
                 "sqs:DeleteMessage",
                 "sqs:GetQueueAttributes",
@@ -104,61 +103,42 @@ def execution_statements(
                 "sqs:SendMessage",
                 "sqs:SetQueueAttributes",
             ],
-            resources=[queue_arn],
+            [queue_arn],
         ),
-        iam.PolicyStatement(
-            sid="SubscribeQueueToInputTopic",
-            actions=["sns:Subscribe"],
-            resources=[input_topic.topic_arn],
-            conditions={
-                "StringEquals": {"sns:Protocol": "sqs"},
-                "StringLike": {"sns:Endpoint": queue_arn},
-            },
+        _statement(
+            "SubscribeQueueToInputTopic",
+            ["sns:Subscribe"],
+            [input_topic_arn],
+            Condition={"StringEquals": {"sns:Protocol": "sqs"}, "StringLike": {"sns:Endpoint": queue_arn}},
         ),
-        iam.PolicyStatement(
-            # Ground Truth removes its subscription when the job stops. sns:Unsubscribe acts on a
-            # subscription and supports no resource-level permissions (IAM Service Authorization
-            # Reference), hence "*", as in the managed policy AmazonSageMakerGroundTruthExecution.
-            sid="UnsubscribeFromInputTopic",
-            actions=["sns:Unsubscribe"],
-            resources=["*"],
+        # Ground Truth removes its subscription when the job stops. sns:Unsubscribe acts on a
+        # subscription and supports no resource-level permissions (IAM Service Authorization
+        # Reference), hence "*", as in the managed policy AmazonSageMakerGroundTruthExecution.
+        _statement("UnsubscribeFromInputTopic", ["sns:Unsubscribe"], ["*"]),
+        _statement("PublishOutput", ["sns:Publish"], [output_topic_arn]),
+        _statement(
+            "JobLogs",
+            ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
+            [JOB_LOG_GROUP_ARN, job_log_stream_arn_pattern(job_name_prefix)],
         ),
-        iam.PolicyStatement(
-            sid="PublishOutput",
-            actions=["sns:Publish"],
-            resources=[output_topic.topic_arn],
-        ),
-        iam.PolicyStatement(
-            sid="JobLogs",
-            actions=["logs:CreateLogGroup", "logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
-            resources=[JOB_LOG_GROUP_ARN, job_log_stream_arn_pattern(job_name_prefix)],
-        ),
-        iam.PolicyStatement(
-            sid="JobMetrics",
-            actions=["cloudwatch:PutMetricData"],
-            resources=["*"],
-            conditions={"StringLike": {"cloudwatch:namespace": ["AWS/SageMaker*", "AWS/Sagemaker*"]}},
+        _statement(
+            "JobMetrics",
+            ["cloudwatch:PutMetricData"],
+            ["*"],
+            Condition={"StringLike": {"cloudwatch:namespace": ["AWS/SageMaker*", "AWS/Sagemaker*"]}},
         ),
     ]
     if invoked_function_arns:
-        statements.append(
-            iam.PolicyStatement(
-                sid="InvokeCustomTaskLambdas",
-                actions=["lambda:InvokeFunction"],
-                resources=list(invoked_function_arns),
-            )
-        )
-    return statements
+        statements.append(_statement("InvokeCustomTaskLambdas", ["lambda:InvokeFunction"], invoked_function_arns))
+    return {"Version": "2012-10-17", "Statement": statements}
 
 
-def attach_execution_policy(
-    scope: Construct, role: iam.IRole, statements: Sequence[iam.PolicyStatement]
-) -> iam.ManagedPolicy:
+def attach_execution_policy(scope: Construct, role: iam.IRole, document: Dict[str, Any]) -> iam.ManagedPolicy:
     """One customer-managed policy per job, so that each job's creation depends on its own permissions.
 
     IAM allows 10 managed policies per role by default (20 on request): a role shared by
     more jobs than that needs the quota raised.
     """
-    return iam.ManagedPolicy(scope, "ExecutionPolicy", roles=[role], statements=list(statements))
+    return iam.ManagedPolicy(scope, "ExecutionPolicy", roles=[role], document=iam.PolicyDocument.from_json(document))
 
 

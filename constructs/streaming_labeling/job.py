@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import weakref
+from dataclasses import dataclass
 from typing import Any, Dict, List, Mapping, Optional, Sequence
 
 import jsii
@@ -16,15 +18,17 @@ from constructs import Construct, IConstruct, IValidation
 from .compliance import (
     acknowledge,
     acknowledge_lambda_placement,
-    acknowledge_wildcard,
+    acknowledge_wildcards,
     ignore_redundant_role_dependency,
+    nag_pseudo,
+    nag_resource,
 )
 from .encryption import allow_job_principals_in_key_policy, build_encryption_key
 from .execution_role import (
     SAGEMAKER_PRINCIPAL,
     attach_execution_policy,
     build_execution_role,
-    execution_statements,
+    execution_policy_document,
     ground_truth_queue_arn_pattern,
     job_log_stream_arn_pattern,
     labeling_job_arn_pattern,
@@ -49,6 +53,44 @@ WARNING_PUBLIC_CROWD = "streaming-labeling:MechanicalTurkClosed"
 WARNING_IMPORTED_KEY = "streaming-labeling:ImportedKeyPolicyNotManaged"
 
 
+@dataclass(frozen=True)
+class _Arns:
+    """Token strings of what one job is wired to, read from the jsii runtime once."""
+
+    input_topic: str
+    output_topic: str
+    input_bucket: str
+    output_bucket: str
+    output_bucket_name: str
+    key: str
+    role: str
+
+
+def handler_statements(arns: _Arns, prefix: str) -> List[iam.PolicyStatement]:
+    """What the handler may do for one job: its labeling jobs, its role, its config files."""
+    documents = [
+        {
+            "Effect": "Allow",
+            "Action": [
+                "sagemaker:CreateLabelingJob",
+                "sagemaker:DescribeLabelingJob",
+                "sagemaker:StopLabelingJob",
+                "sagemaker:AddTags",
+            ],
+            "Resource": labeling_job_arn_pattern(prefix),
+        },
+        {
+            "Effect": "Allow",
+            "Action": "iam:PassRole",
+            "Resource": arns.role,
+            "Condition": {"StringEquals": {"iam:PassedToService": SAGEMAKER_PRINCIPAL}},
+        },
+        {"Effect": "Allow", "Action": "s3:PutObject", "Resource": f"{arns.output_bucket}/{CONFIG_PREFIX}{prefix}-*"},
+        {"Effect": "Allow", "Action": "kms:GenerateDataKey", "Resource": arns.key},
+    ]
+    return [iam.PolicyStatement.from_json(document) for document in documents]
+
+
 @jsii.implements(IValidation)
 class _PropsValidation:
     """Reports the props' errors when the app is synthesized."""
@@ -58,6 +100,17 @@ class _PropsValidation:
 
     def validate(self) -> List[str]:
         return list(self._errors)
+
+
+_ACKNOWLEDGED: weakref.WeakSet[IConstruct] = weakref.WeakSet()
+
+
+def _first_time(construct: IConstruct) -> bool:
+    """True once per construct object: stack-wide singletons are acknowledged once, not per job."""
+    if construct in _ACKNOWLEDGED:
+        return False
+    _ACKNOWLEDGED.add(construct)
+    return True
 
 
 def default_job_name_prefix(construct_id: str) -> str:
@@ -222,7 +275,8 @@ class StreamingLabelingJob(Construct):
         self.access_logs_bucket: Optional[s3.IBucket] = access_logs_bucket
         if self.access_logs_bucket is None and creates_a_bucket:
             self.access_logs_bucket = shared_access_logs_bucket(self, removal_policy=removal_policy)
-        logs_prefix = f"{prefix_for_names}-{self.node.addr[:8]}"  # unique per job in a shared log bucket
+        job_address = self.node.addr
+        logs_prefix = f"{prefix_for_names}-{job_address[:8]}"  # unique per job in a shared log bucket
         cors = [FULL_CORS] if task_type.needs_full_cors else [IMAGE_CORS]
         handler = JobHandler.of(self)
         if send_uploads_to_input_topic is None:
@@ -250,6 +304,17 @@ class StreamingLabelingJob(Construct):
                     acknowledge(unused_policy, "NIST.800.53.R5-IAMNoInlinePolicy", "cdk-unrendered-policy")
 
         self.role = build_execution_role(self, existing_role=existing_role, job_name_prefix=prefix_for_names)
+        # Token strings read once: each attribute read is a round trip to the jsii runtime.
+        arns = _Arns(
+            input_topic=self.input_topic.topic_arn,
+            output_topic=self.output_topic.topic_arn,
+            input_bucket=self.input_bucket.bucket_arn,
+            output_bucket=self.output_bucket.bucket_arn,
+            output_bucket_name=self.output_bucket.bucket_name,
+            key=self.encryption_key.key_arn,
+            role=self.role.role_arn,
+        )
+        self._arns = arns
         invoked = [
             arn
             for arn in (task_type.custom_pre_annotation_lambda_arn, task_type.custom_consolidation_lambda_arn)
@@ -258,23 +323,23 @@ class StreamingLabelingJob(Construct):
         self.execution_policy = attach_execution_policy(
             self,
             self.role,
-            execution_statements(
-                input_topic=self.input_topic,
-                output_topic=self.output_topic,
-                input_bucket=self.input_bucket,
-                output_bucket=self.output_bucket,
-                key=self.encryption_key,
+            execution_policy_document(
+                input_topic_arn=arns.input_topic,
+                output_topic_arn=arns.output_topic,
+                input_bucket_arn=arns.input_bucket,
+                output_bucket_arn=arns.output_bucket,
+                key_arn=arns.key,
                 job_name_prefix=prefix_for_names,
                 output_prefixes=[OUTPUT_PREFIX, CONFIG_PREFIX],
                 invoked_function_arns=invoked,
             ),
         )
         if isinstance(self.encryption_key, kms.Key):
-            allow_job_principals_in_key_policy(self.encryption_key, self.role, self.node.addr[:12])
+            allow_job_principals_in_key_policy(self.encryption_key, arns.role, job_address[:12])
 
         # --- the job ---------------------------------------------------------
-        self.output_s3_uri = f"s3://{self.output_bucket.bucket_name}/{OUTPUT_PREFIX}"
-        config_prefix = f"s3://{self.output_bucket.bucket_name}/{CONFIG_PREFIX}"
+        self.output_s3_uri = f"s3://{arns.output_bucket_name}/{OUTPUT_PREFIX}"
+        config_prefix = f"s3://{arns.output_bucket_name}/{CONFIG_PREFIX}"
         template = worker_template(
             task_type,
             labels,
@@ -299,7 +364,7 @@ class StreamingLabelingJob(Construct):
             "JobNamePrefix": prefix_for_names,
             "Request": request,
             "ConfigS3Prefix": config_prefix,
-            "ConfigKmsKeyId": self.encryption_key.key_arn,
+            "ConfigKmsKeyId": arns.key,
             "WaitForStoppedOnDelete": "true" if removal_policy == RemovalPolicy.DESTROY else "false",
         }
         if label_config is not None:
@@ -307,7 +372,7 @@ class StreamingLabelingJob(Construct):
         if template is not None:
             properties["UiTemplate"] = template
 
-        self.handler_policy = handler.allow_job(self._handler_statements(prefix_for_names))
+        self.handler_policy = handler.allow_job(handler_statements(arns, prefix_for_names))
         self.resource = CustomResource(
             self,
             "Resource",
@@ -320,25 +385,41 @@ class StreamingLabelingJob(Construct):
         # and is stopped before any of them (or the handler's own policy) is deleted.
         # Resources the request already references are ordered by the reference itself.
         self.resource.node.add_dependency(
-            self.execution_policy, self.handler_policy, handler.logs_policy, *self._policies_and_notifications()
+            self.execution_policy,
+            self.handler_policy,
+            handler.logs_policy,
+            *self._policies_and_notifications(
+                created_topics=[t for t, given in ((self.input_topic, existing_input_topic),
+                                                   (self.output_topic, existing_output_topic)) if given is None],
+                created_buckets=[b for b, given in ((self.input_bucket, existing_input_bucket),
+                                                    (self.output_bucket, existing_output_bucket)) if given is None],
+                destroy=removal_policy == RemovalPolicy.DESTROY,
+            ),
         )
         self.job_name = self.resource.get_att_string("JobName")
         self.job_arn = self.resource.get_att_string("JobArn")
 
         self._warn(existing_encryption_key is not None and not isinstance(existing_encryption_key, kms.Key))
-        self._acknowledge_findings(prefix_for_names)
-        self.node.add_validation(_PropsValidation(errors))
+        self._acknowledge_findings(prefix_for_names, arns, destroy=removal_policy == RemovalPolicy.DESTROY)
+        if errors:
+            self.node.add_validation(_PropsValidation(errors))
 
     # --- wiring helpers --------------------------------------------------------
 
-    def _policies_and_notifications(self) -> List[IConstruct]:
+    def _policies_and_notifications(
+        self, *, created_topics: Sequence[sns.ITopic], created_buckets: Sequence[s3.IBucket], destroy: bool
+    ) -> List[IConstruct]:
         """Children of the topics and buckets that the request does not reference."""
+        wanted = [(topic, "Policy") for topic in created_topics] + [(bucket, "Policy") for bucket in created_buckets]
+        if self.sends_uploads_to_input_topic:
+            wanted.append((self.input_bucket, "Notifications"))
+        if destroy:
+            wanted += [(bucket, "AutoDeleteObjectsCustomResource") for bucket in created_buckets]
         children: List[IConstruct] = []
-        for parent in (self.input_topic, self.output_topic, self.input_bucket, self.output_bucket):
-            for child_id in ("Policy", "Notifications", "AutoDeleteObjectsCustomResource"):
-                child = parent.node.try_find_child(child_id)
-                if child is not None:
-                    children.append(child)
+        for parent, child_id in wanted:
+            child = parent.node.try_find_child(child_id)
+            if child is not None:
+                children.append(child)
         return children
 
     def _create_request(
@@ -373,7 +454,8 @@ class StreamingLabelingJob(Construct):
         if price is not None:
             human_task["PublicWorkforceTaskPrice"] = price
 
-        data_source: Dict[str, Any] = {"SnsDataSource": {"SnsTopicArn": self.input_topic.topic_arn}}
+        arns = self._arns
+        data_source: Dict[str, Any] = {"SnsDataSource": {"SnsTopicArn": arns.input_topic}}
         if settings.initial_manifest_uri:
             data_source["S3DataSource"] = {"ManifestS3Uri": settings.initial_manifest_uri}
         input_config: Dict[str, Any] = {"DataSource": data_source}
@@ -386,71 +468,59 @@ class StreamingLabelingJob(Construct):
             "InputConfig": input_config,
             "OutputConfig": {
                 "S3OutputPath": self.output_s3_uri,
-                "SnsTopicArn": self.output_topic.topic_arn,
-                "KmsKeyId": self.encryption_key.key_arn,
+                "SnsTopicArn": arns.output_topic,
+                "KmsKeyId": arns.key,
             },
-            "RoleArn": self.role.role_arn,
+            "RoleArn": arns.role,
             "HumanTaskConfig": human_task,
         }
         if settings.tags:
             request["Tags"] = [{"Key": key, "Value": value} for key, value in sorted(settings.tags.items())]
         return request
 
-    def _handler_statements(self, prefix: str) -> List[iam.PolicyStatement]:
-        return [
-            iam.PolicyStatement(
-                actions=[
-                    "sagemaker:CreateLabelingJob",
-                    "sagemaker:DescribeLabelingJob",
-                    "sagemaker:StopLabelingJob",
-                    "sagemaker:AddTags",
-                ],
-                resources=[labeling_job_arn_pattern(prefix)],
-            ),
-            iam.PolicyStatement(
-                actions=["iam:PassRole"],
-                resources=[self.role.role_arn],
-                conditions={"StringEquals": {"iam:PassedToService": SAGEMAKER_PRINCIPAL}},
-            ),
-            iam.PolicyStatement(
-                actions=["s3:PutObject"],
-                resources=[self.output_bucket.arn_for_objects(f"{CONFIG_PREFIX}{prefix}-*")],
-            ),
-            iam.PolicyStatement(actions=["kms:GenerateDataKey"], resources=[self.encryption_key.key_arn]),
-        ]
-
-    def _acknowledge_findings(self, prefix: str) -> None:
+    def _acknowledge_findings(self, prefix: str, arns: _Arns, *, destroy: bool) -> None:
         """The cdk-nag findings that AWS leaves no way around, each with its reason."""
-        acknowledge_wildcard(self.execution_policy, self.input_bucket.arn_for_objects("*"), "object-keys")
-        for output_prefix in (OUTPUT_PREFIX, CONFIG_PREFIX):
-            acknowledge_wildcard(
-                self.execution_policy, self.output_bucket.arn_for_objects(f"{output_prefix}*"), "object-keys"
-            )
-        acknowledge_wildcard(self.execution_policy, ground_truth_queue_arn_pattern(prefix), "queue")
-        acknowledge_wildcard(self.execution_policy, job_log_stream_arn_pattern(prefix), "log-stream")
-        acknowledge_wildcard(self.execution_policy, "*", "no-resource-level")
-        acknowledge_wildcard(self.handler_policy, labeling_job_arn_pattern(prefix), "job-name")
-        acknowledge_wildcard(
-            self.handler_policy, self.output_bucket.arn_for_objects(f"{CONFIG_PREFIX}{prefix}-*"), "job-name"
+        input_objects = nag_resource(self, arns.input_bucket) + "/*"
+        output_bucket = nag_resource(self, arns.output_bucket)
+        acknowledge_wildcards(
+            self.execution_policy,
+            [
+                (input_objects, "object-keys"),
+                (f"{output_bucket}/{OUTPUT_PREFIX}*", "object-keys"),
+                (f"{output_bucket}/{CONFIG_PREFIX}*", "object-keys"),
+                (nag_pseudo(ground_truth_queue_arn_pattern(prefix)), "queue"),
+                (nag_pseudo(job_log_stream_arn_pattern(prefix)), "log-stream"),
+                ("*", "no-resource-level"),
+            ],
+        )
+        acknowledge_wildcards(
+            self.handler_policy,
+            [
+                (nag_pseudo(labeling_job_arn_pattern(prefix)), "job-name"),
+                (f"{output_bucket}/{CONFIG_PREFIX}{prefix}-*", "job-name"),
+            ],
         )
         stack = Stack.of(self)
-        auto_delete = stack.node.try_find_child("Custom::S3AutoDeleteObjectsCustomResourceProvider")
-        if auto_delete is not None:
-            acknowledge_lambda_placement(auto_delete)
-            provider_function = auto_delete.node.try_find_child("Handler")
-            if provider_function is not None:
-                ignore_redundant_role_dependency(provider_function)
-            acknowledge(auto_delete, "NIST.800.53.R5-IAMNoInlinePolicy", "cdk-internal-inline")
-            acknowledge(
-                auto_delete,
-                "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
-                "AWSLambdaBasicExecutionRole]",
-                "cdk-internal-managed",
-            )
-        notifications = stack.node.try_find_child(NOTIFICATIONS_HANDLER_ID)
-        if notifications is not None:
-            acknowledge_lambda_placement(notifications)
-            ignore_redundant_role_dependency(notifications)
+        # aws-cdk-lib's stack-wide singletons: acknowledged by the first job that brings them.
+        if destroy:
+            auto_delete = stack.node.try_find_child("Custom::S3AutoDeleteObjectsCustomResourceProvider")
+            if auto_delete is not None and _first_time(auto_delete):
+                acknowledge_lambda_placement(auto_delete)
+                acknowledge(auto_delete, "NIST.800.53.R5-IAMNoInlinePolicy", "cdk-internal-inline")
+                acknowledge(
+                    auto_delete,
+                    "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+                    "AWSLambdaBasicExecutionRole]",
+                    "cdk-internal-managed",
+                )
+                provider_function = auto_delete.node.try_find_child("Handler")
+                if provider_function is not None:
+                    ignore_redundant_role_dependency(provider_function)
+        if self.sends_uploads_to_input_topic:
+            notifications = stack.node.try_find_child(NOTIFICATIONS_HANDLER_ID)
+            if notifications is not None and _first_time(notifications):
+                acknowledge_lambda_placement(notifications)
+                ignore_redundant_role_dependency(notifications)
 
     def _warn(self, imported_key: bool) -> None:
         annotations = Annotations.of(self)

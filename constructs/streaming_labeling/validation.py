@@ -59,11 +59,21 @@ class JobSettings:
     tags: Mapping[str, str] = field(default_factory=dict)
 
 
+_STRING_TOKEN = re.compile(r"\$\{Token\[|#\{Token\[")
+
+
 def _known(value: Any) -> bool:
-    """False for tokens (and lists of tokens), which are only known at deploy time."""
+    """False for tokens, which are only known at deploy time.
+
+    aws-cdk-lib encodes string tokens as ``${Token[...]}`` (``#{Token[...]}`` in lists),
+    so strings are checked here without a round trip to the jsii runtime; a Python int is
+    never a token (number tokens are special floats), so only floats go to ``Token``.
+    """
     if isinstance(value, str):
-        return not Token.is_unresolved(value)
-    if isinstance(value, (int, float)):
+        return _STRING_TOKEN.search(value) is None
+    if isinstance(value, bool) or isinstance(value, int):
+        return True
+    if isinstance(value, float):
         return not Token.is_unresolved(value)
     return value is not None
 
