@@ -8,7 +8,7 @@ whole rule; the README's security section lists every one.
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any, Sequence, Tuple
+from typing import Any, Dict, Sequence, Tuple
 
 from aws_cdk import Acknowledgment, Aws, CfnResource, Stack, Validations
 from constructs import IConstruct
@@ -66,7 +66,13 @@ def nag_resource(scope: IConstruct, value: str) -> str:
             return str(separator).join(render(p) for p in parts)
         return str(part)
 
-    return render(Stack.of(scope).resolve(value))
+    if value not in _RENDERED:
+        _RENDERED[value] = render(Stack.of(scope).resolve(value))
+    return _RENDERED[value]
+
+
+#: Token strings are unique in a process, so their rendering can be remembered (shared buckets).
+_RENDERED: Dict[str, str] = {}
 
 
 def acknowledge_wildcard(construct: IConstruct, resource: str, reason_key: str) -> None:

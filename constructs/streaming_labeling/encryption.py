@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import re
 import weakref
-from typing import Optional
+from typing import Callable, Optional
 
-from aws_cdk import Aws, RemovalPolicy
+from aws_cdk import RemovalPolicy
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
+
+from .pseudo import pseudo
 
 #: What the account's IAM policies may grant on the key: administration and symmetric-key use,
 #: spelled out instead of ``kms:*`` so that no statement carries a wildcard action.
@@ -92,41 +94,51 @@ def build_encryption_key(
     )
 
 
-_KEYS_WITH_SERVICE_STATEMENT: weakref.WeakSet[kms.Key] = weakref.WeakSet()
+#: Roles already named in each key's policy, so that jobs sharing a key and a role add one statement.
+_ROLES_IN_KEY_POLICY: weakref.WeakKeyDictionary[kms.Key, set[str]] = weakref.WeakKeyDictionary()
 
 
-def allow_job_principals_in_key_policy(key: kms.Key, role_arn: str, job_id: str) -> None:
+def allow_job_principals_in_key_policy(key: kms.Key, role_arn: str, statement_suffix: Callable[[], str]) -> None:
     """Name in the key policy the principals a streaming job uses the key through.
 
     The execution role (output encryption, reading the encrypted inputs, publishing to
     the encrypted output topic, as the developer guide's key policy lists) and SageMaker
-    itself, both bound to this account.
+    itself, both bound to this account. Statements are JSON, one jsii round trip each.
     """
+    roles = _ROLES_IN_KEY_POLICY.setdefault(key, set())
+    if role_arn in roles:
+        return
+    roles.add(role_arn)
+    p = pseudo()
     key.add_to_resource_policy(
-        iam.PolicyStatement(
-            # A key shared by several jobs gets one statement per role; Sids must be unique.
-            sid="AllowExecutionRole" + re.sub(r"[^A-Za-z0-9]", "", job_id),
-            # The account as principal, narrowed to the role by condition: KMS rejects a key
-            # policy that names a role IAM has not yet propagated, as a role created in the
-            # same deployment may be.
-            principals=[iam.AccountRootPrincipal()],
-            actions=["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"],
-            resources=["*"],
-            conditions={
-                "ArnEquals": {"aws:PrincipalArn": role_arn},
-                "StringEquals": {"kms:CallerAccount": Aws.ACCOUNT_ID},
-            },
+        iam.PolicyStatement.from_json(
+            {
+                # A key shared by jobs with different roles gets one statement per role; Sids are unique.
+                "Sid": "AllowExecutionRole" + re.sub(r"[^A-Za-z0-9]", "", statement_suffix()),
+                # The account as principal, narrowed to the role by condition: KMS rejects a key
+                # policy that names a role IAM has not yet propagated, as a role created in the
+                # same deployment may be.
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:{p.partition}:iam::{p.account}:root"},
+                "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"],
+                "Resource": "*",
+                "Condition": {
+                    "ArnEquals": {"aws:PrincipalArn": role_arn},
+                    "StringEquals": {"kms:CallerAccount": p.account},
+                },
+            }
         )
     )
-    if key in _KEYS_WITH_SERVICE_STATEMENT:
-        return  # a key shared by several jobs needs the SageMaker statement once
-    _KEYS_WITH_SERVICE_STATEMENT.add(key)
-    key.add_to_resource_policy(
-        iam.PolicyStatement(
-            sid="AllowSageMakerForOutputTopic",
-            principals=[iam.ServicePrincipal("sagemaker.amazonaws.com")],
-            actions=["kms:GenerateDataKey*", "kms:Decrypt"],
-            resources=["*"],
-            conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}},
+    if len(roles) == 1:  # the first job on this key
+        key.add_to_resource_policy(
+            iam.PolicyStatement.from_json(
+                {
+                    "Sid": "AllowSageMakerForOutputTopic",
+                    "Effect": "Allow",
+                    "Principal": {"Service": "sagemaker.amazonaws.com"},
+                    "Action": ["kms:GenerateDataKey*", "kms:Decrypt"],
+                    "Resource": "*",
+                    "Condition": {"StringEquals": {"aws:SourceAccount": pseudo().account}},
+                }
+            )
         )
-    )

@@ -10,22 +10,24 @@ from __future__ import annotations
 
 from typing import Any, Dict, Optional, Sequence
 
-from aws_cdk import Aws
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
+from .pseudo import pseudo
+
 SAGEMAKER_PRINCIPAL = "sagemaker.amazonaws.com"
-JOB_LOG_GROUP_ARN = f"arn:{Aws.PARTITION}:logs:{Aws.REGION}:{Aws.ACCOUNT_ID}:log-group:/aws/sagemaker/LabelingJobs"
+_P = pseudo()
+JOB_LOG_GROUP_ARN = f"arn:{_P.partition}:logs:{_P.region}:{_P.account}:log-group:/aws/sagemaker/LabelingJobs"
 
 
 def labeling_job_arn_pattern(job_name_prefix: str) -> str:
     """ARN of every job this construct can create: ``<prefix>-<hash>``."""
-    return f"arn:{Aws.PARTITION}:sagemaker:{Aws.REGION}:{Aws.ACCOUNT_ID}:labeling-job/{job_name_prefix}-*"
+    return f"arn:{_P.partition}:sagemaker:{_P.region}:{_P.account}:labeling-job/{job_name_prefix}-*"
 
 
 def ground_truth_queue_arn_pattern(job_name_prefix: str) -> str:
     """The queue Ground Truth creates: ``GroundTruth-<job name in lowercase>``."""
-    return f"arn:{Aws.PARTITION}:sqs:{Aws.REGION}:{Aws.ACCOUNT_ID}:GroundTruth-{job_name_prefix.lower()}-*"
+    return f"arn:{_P.partition}:sqs:{_P.region}:{_P.account}:GroundTruth-{job_name_prefix.lower()}-*"
 
 
 def job_log_stream_arn_pattern(job_name_prefix: str) -> str:
@@ -48,7 +50,7 @@ def build_execution_role(scope: Construct, *, existing_role: Optional[iam.IRole]
         description="Assumed by SageMaker Ground Truth to run a streaming labeling job",
         assumed_by=iam.ServicePrincipal(SAGEMAKER_PRINCIPAL).with_conditions(
             {
-                "StringEqualsIfExists": {"aws:SourceAccount": Aws.ACCOUNT_ID},
+                "StringEqualsIfExists": {"aws:SourceAccount": _P.account},
                 "ArnLikeIfExists": {"aws:SourceArn": labeling_job_arn_pattern(job_name_prefix)},
             }
         ),

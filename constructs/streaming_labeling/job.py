@@ -255,7 +255,8 @@ class StreamingLabelingJob(Construct):
                 f"send_uploads_to_input_topic: Ground Truth does not take S3 events for task type "
                 f"{task_type.name}; publish {{\"source\": \"<text>\"}} messages to the input topic instead"
             )
-        built_in = None if task_type.is_custom else BuiltInArns(self, task_type, built_in_lambda_accounts)
+        stack = Stack.of(self)
+        built_in = None if task_type.is_custom else BuiltInArns(stack, task_type, built_in_lambda_accounts)
         if built_in is not None:
             errors += built_in.errors
 
@@ -275,10 +276,17 @@ class StreamingLabelingJob(Construct):
         self.access_logs_bucket: Optional[s3.IBucket] = access_logs_bucket
         if self.access_logs_bucket is None and creates_a_bucket:
             self.access_logs_bucket = shared_access_logs_bucket(self, removal_policy=removal_policy)
-        job_address = self.node.addr
-        logs_prefix = f"{prefix_for_names}-{job_address[:8]}"  # unique per job in a shared log bucket
+        address: List[str] = []
+
+        def job_address() -> str:
+            """Unique per job (a hash of its path), read from the jsii runtime only when needed."""
+            if not address:
+                address.append(self.node.addr)
+            return address[0]
+
+        logs_prefix = f"{prefix_for_names}-{job_address()[:8]}" if creates_a_bucket else ""
         cors = [FULL_CORS] if task_type.needs_full_cors else [IMAGE_CORS]
-        handler = JobHandler.of(self)
+        handler = JobHandler.of(stack)
         if send_uploads_to_input_topic is None:
             send_uploads_to_input_topic = task_type.accepts_s3_event_input and existing_input_bucket is None
         self.sends_uploads_to_input_topic = bool(send_uploads_to_input_topic) and task_type.accepts_s3_event_input
@@ -335,7 +343,7 @@ class StreamingLabelingJob(Construct):
             ),
         )
         if isinstance(self.encryption_key, kms.Key):
-            allow_job_principals_in_key_policy(self.encryption_key, arns.role, job_address[:12])
+            allow_job_principals_in_key_policy(self.encryption_key, arns.role, lambda: job_address()[:12])
 
         # --- the job ---------------------------------------------------------
         self.output_s3_uri = f"s3://{arns.output_bucket_name}/{OUTPUT_PREFIX}"
@@ -376,7 +384,7 @@ class StreamingLabelingJob(Construct):
         self.resource = CustomResource(
             self,
             "Resource",
-            service_token=handler.function.function_arn,
+            service_token=handler.function_arn,
             resource_type=RESOURCE_TYPE,
             properties=properties,
             service_timeout=SERVICE_TIMEOUT,
@@ -400,7 +408,7 @@ class StreamingLabelingJob(Construct):
         self.job_arn = self.resource.get_att_string("JobArn")
 
         self._warn(existing_encryption_key is not None and not isinstance(existing_encryption_key, kms.Key))
-        self._acknowledge_findings(prefix_for_names, arns, destroy=removal_policy == RemovalPolicy.DESTROY)
+        self._acknowledge_findings(prefix_for_names, arns, stack, destroy=removal_policy == RemovalPolicy.DESTROY)
         if errors:
             self.node.add_validation(_PropsValidation(errors))
 
@@ -478,7 +486,7 @@ class StreamingLabelingJob(Construct):
             request["Tags"] = [{"Key": key, "Value": value} for key, value in sorted(settings.tags.items())]
         return request
 
-    def _acknowledge_findings(self, prefix: str, arns: _Arns, *, destroy: bool) -> None:
+    def _acknowledge_findings(self, prefix: str, arns: _Arns, stack: Stack, *, destroy: bool) -> None:
         """The cdk-nag findings that AWS leaves no way around, each with its reason."""
         input_objects = nag_resource(self, arns.input_bucket) + "/*"
         output_bucket = nag_resource(self, arns.output_bucket)
@@ -500,7 +508,6 @@ class StreamingLabelingJob(Construct):
                 (f"{output_bucket}/{CONFIG_PREFIX}{prefix}-*", "job-name"),
             ],
         )
-        stack = Stack.of(self)
         # aws-cdk-lib's stack-wide singletons: acknowledged by the first job that brings them.
         if destroy:
             auto_delete = stack.node.try_find_child("Custom::S3AutoDeleteObjectsCustomResourceProvider")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from pathlib import Path
 from typing import List, Sequence
 
@@ -17,6 +18,8 @@ from .encryption import account_key_policy
 
 HANDLER_DIR = Path(__file__).parent / "handler"
 HANDLER_ID = "StreamingLabelingJobHandler"
+#: Each stack's handler, found without a jsii round trip on every job.
+_HANDLERS: weakref.WeakKeyDictionary[Stack, JobHandler] = weakref.WeakKeyDictionary()
 #: Lambda's maximum. The handler stops waiting before it, from the context's remaining time.
 HANDLER_TIMEOUT = Duration.minutes(15)
 #: How long CloudFormation waits for an answer if the handler never sends one.
@@ -123,6 +126,7 @@ class JobHandler(Construct):
             log_group=self.log_group,
         )
         self.function.node.add_dependency(self.logs_policy)
+        self.function_arn = self.function.function_arn
         acknowledge_wildcard(self.logs_policy, self.log_streams_arn, "lambda-log-streams")
         acknowledge_lambda_placement(self.function)
         ignore_redundant_role_dependency(self.function)
@@ -130,13 +134,14 @@ class JobHandler(Construct):
         self._notifications_policies: PolicyPool | None = None
 
     @staticmethod
-    def of(scope: Construct) -> JobHandler:
+    def of(stack: Stack) -> JobHandler:
         """The stack's handler, created on first use: one per stack, however many jobs."""
-        stack = Stack.of(scope)
-        existing = stack.node.try_find_child(HANDLER_ID)
-        if isinstance(existing, JobHandler):
-            return existing
-        return JobHandler(stack, HANDLER_ID)
+        handler = _HANDLERS.get(stack)
+        if handler is None:
+            existing = stack.node.try_find_child(HANDLER_ID)
+            handler = existing if isinstance(existing, JobHandler) else JobHandler(stack, HANDLER_ID)
+            _HANDLERS[stack] = handler
+        return handler
 
     def allow_job(self, statements: Sequence[iam.PolicyStatement]) -> iam.ManagedPolicy:
         """Add one job's statements to the handler's policies; the job must depend on the result."""

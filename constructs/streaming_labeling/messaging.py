@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Optional
 
 import jsii
-from aws_cdk import Aws
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from constructs import Construct
+
+from .pseudo import pseudo
 
 
 def build_topic(
@@ -63,7 +64,7 @@ class _TopicDestination:
                 resources=[self._topic.topic_arn],
                 conditions={
                     "ArnLike": {"aws:SourceArn": bucket.bucket_arn},
-                    "StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID},
+                    "StringEquals": {"aws:SourceAccount": pseudo().account},
                 },
             )
         )
@@ -84,6 +85,6 @@ def publish_uploads(bucket: s3.IBucket, topic: sns.ITopic, key: kms.IKey) -> Non
             principals=[iam.ServicePrincipal("s3.amazonaws.com")],
             actions=["kms:GenerateDataKey*", "kms:Decrypt"],
             resources=["*"],
-            conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}},
+            conditions={"StringEquals": {"aws:SourceAccount": pseudo().account}},
         )
     )

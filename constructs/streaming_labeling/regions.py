@@ -9,11 +9,12 @@ with a message that lists the supported regions.
 
 from __future__ import annotations
 
-from typing import Dict, List, Mapping, Optional
+import weakref
+from typing import Dict, List, Mapping, Optional, Tuple
 
 from aws_cdk import Aws, CfnMapping, CfnRule, CfnRuleAssertion, Fn, Stack, Token
-from constructs import Construct
 
+from .pseudo import pseudo
 from .task_types import BUILT_IN_LAMBDA_ACCOUNTS, HUMAN_TASK_UI_ACCOUNT, TaskType
 
 MAPPING_ID = "GroundTruthBuiltInLambdaAccounts"
@@ -27,26 +28,44 @@ def unsupported_region_message(region: str, accounts: Mapping[str, str]) -> str:
     )
 
 
+_REGIONS: weakref.WeakKeyDictionary[Stack, Tuple[str, bool]] = weakref.WeakKeyDictionary()
+_ACCOUNT_LOOKUPS: weakref.WeakKeyDictionary[Stack, str] = weakref.WeakKeyDictionary()
+
+
+def _stack_region(stack: Stack) -> Tuple[str, bool]:
+    """The stack's region and whether it is a token, read once per stack."""
+    if stack not in _REGIONS:
+        region = stack.region
+        _REGIONS[stack] = (region, Token.is_unresolved(region))
+    return _REGIONS[stack]
+
+
+def _account_lookup(stack: Stack, arns: BuiltInArns) -> str:
+    """``Fn::FindInMap`` of the region's account, with the mapping and rule made once per stack."""
+    if stack not in _ACCOUNT_LOOKUPS:
+        _ACCOUNT_LOOKUPS[stack] = arns.mapping(stack).find_in_map(pseudo().region, "account")
+        arns.ensure_rule(stack)
+    return _ACCOUNT_LOOKUPS[stack]
+
+
 class BuiltInArns:
     """ARNs of the AWS-owned PRE-/ACS- Lambdas and worker UI for one task type."""
 
-    def __init__(self, scope: Construct, task_type: TaskType, accounts: Optional[Mapping[str, str]] = None) -> None:
+    def __init__(self, stack: Stack, task_type: TaskType, accounts: Optional[Mapping[str, str]] = None) -> None:
         self.accounts: Dict[str, str] = dict(accounts or BUILT_IN_LAMBDA_ACCOUNTS)
         self.task_type = task_type
-        stack = Stack.of(scope)
-        region = stack.region
+        region, region_is_token = _stack_region(stack)
         self.errors: List[str] = []
-        if Token.is_unresolved(region):
-            self._region = Aws.REGION
-            self._account = self._mapping(stack).find_in_map(Aws.REGION, "account")
-            self._ensure_rule(stack)
+        if region_is_token:
+            self._region = pseudo().region
+            self._account = _account_lookup(stack, self)
         else:
             self._region = region
             self._account = self.accounts.get(region, "000000000000")
             if region not in self.accounts:
                 self.errors.append(unsupported_region_message(region, self.accounts))
 
-    def _mapping(self, stack: Stack) -> CfnMapping:
+    def mapping(self, stack: Stack) -> CfnMapping:
         existing = stack.node.try_find_child(MAPPING_ID)
         if isinstance(existing, CfnMapping):
             return existing
@@ -56,7 +75,7 @@ class BuiltInArns:
             mapping={region: {"account": account} for region, account in sorted(self.accounts.items())},
         )
 
-    def _ensure_rule(self, stack: Stack) -> None:
+    def ensure_rule(self, stack: Stack) -> None:
         if stack.node.try_find_child(RULE_ID) is not None:
             return
         regions = sorted(self.accounts)
