@@ -24,6 +24,16 @@ def input_shape(operation: str) -> Shape:
     return sagemaker_model().operation_model(operation).input_shape
 
 
+def out_of_bounds(path: str, measured: int, meta: Any, shown: str) -> List[str]:
+    """The model's ``min``/``max`` (a length for lists and strings, a value for numbers)."""
+    problems = []
+    if "min" in meta and measured < meta["min"]:
+        problems.append(f"{path}: {shown} < min {meta['min']}")
+    if "max" in meta and measured > meta["max"]:
+        problems.append(f"{path}: {shown} > max {meta['max']}")
+    return problems
+
+
 def violations(value: Any, shape: Shape, path: str = "") -> List[str]:
     """Every way ``value`` breaks ``shape``; empty when it conforms."""
     problems: List[str] = []
@@ -44,10 +54,7 @@ def violations(value: Any, shape: Shape, path: str = "") -> List[str]:
     if kind == "list":
         if not isinstance(value, list):
             return [f"{path}: expected a list"]
-        if "min" in meta and len(value) < meta["min"]:
-            problems.append(f"{path}: {len(value)} items < min {meta['min']}")
-        if "max" in meta and len(value) > meta["max"]:
-            problems.append(f"{path}: {len(value)} items > max {meta['max']}")
+        problems += out_of_bounds(path, len(value), meta, f"{len(value)} items")
         for index, item in enumerate(value):
             problems += violations(item, shape.member, f"{path}[{index}]")
         return problems
@@ -61,10 +68,7 @@ def violations(value: Any, shape: Shape, path: str = "") -> List[str]:
     if kind == "string":
         if not isinstance(value, str):
             return [f"{path}: expected a string, got {type(value).__name__}"]
-        if "min" in meta and len(value) < meta["min"]:
-            problems.append(f"{path}: length {len(value)} < min {meta['min']}")
-        if "max" in meta and len(value) > meta["max"]:
-            problems.append(f"{path}: length {len(value)} > max {meta['max']}")
+        problems += out_of_bounds(path, len(value), meta, f"length {len(value)}")
         if "pattern" in meta and re.fullmatch(meta["pattern"], value, flags=re.DOTALL) is None:
             problems.append(f"{path}: {value!r} does not match pattern {meta['pattern']}")
         if shape.enum and value not in shape.enum:
@@ -73,11 +77,7 @@ def violations(value: Any, shape: Shape, path: str = "") -> List[str]:
     if kind in ("integer", "long"):
         if not isinstance(value, int) or isinstance(value, bool):
             return [f"{path}: expected an integer, got {value!r}"]
-        if "min" in meta and value < meta["min"]:
-            problems.append(f"{path}: {value} < min {meta['min']}")
-        if "max" in meta and value > meta["max"]:
-            problems.append(f"{path}: {value} > max {meta['max']}")
-        return problems
+        return out_of_bounds(path, value, meta, str(value))
     if kind == "boolean" and not isinstance(value, bool):
         return [f"{path}: expected a boolean"]
     return problems

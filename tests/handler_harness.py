@@ -160,6 +160,10 @@ def event(
     return body
 
 
+def create_response(name: str) -> Dict[str, Any]:
+    return {"LabelingJobArn": f"arn:aws:sagemaker:us-east-1:111122223333:labeling-job/{name}"}
+
+
 def describe_response(name: str, status: str, *, role_arn: str = ROLE_ARN, topic_arn: str = TOPIC_ARN,
                       attribute: str = "animals", failure: Optional[str] = None) -> Dict[str, Any]:
     when = datetime.datetime(2026, 11, 23, tzinfo=datetime.UTC)

@@ -14,6 +14,7 @@ from .handler_harness import (
     Harness,
     ResponseServer,
     base_properties,
+    create_response,
     describe_response,
     event,
 )
@@ -102,7 +103,7 @@ def test_a_failed_job_is_reported_with_its_failure_reason(h: Harness) -> None:
     evt = event("Create", h.server.url)
     name = name_for(h, evt["ResourceProperties"])
     h.expect_config_uploads()
-    h.sagemaker_stub.add_response("create_labeling_job", {"LabelingJobArn": f"arn:aws:sagemaker:us-east-1:111122223333:labeling-job/{name}"})
+    h.sagemaker_stub.add_response("create_labeling_job", create_response(name))
     h.sagemaker_stub.add_response(
         "describe_labeling_job", describe_response(name, "Failed", failure="Workteam not found in this region")
     )
@@ -144,7 +145,7 @@ def test_iam_propagation_validation_errors_are_retried(h: Harness) -> None:
     h.expect_config_uploads()
     h.sagemaker_stub.add_client_error("create_labeling_job", "ValidationException", "Could not assume role gt-role")
     h.sagemaker_stub.add_client_error("create_labeling_job", "ValidationException", "Could not assume role gt-role")
-    h.sagemaker_stub.add_response("create_labeling_job", {"LabelingJobArn": f"arn:aws:sagemaker:us-east-1:111122223333:labeling-job/{name}"})
+    h.sagemaker_stub.add_response("create_labeling_job", create_response(name))
     h.sagemaker_stub.add_response("describe_labeling_job", describe_response(name, "InProgress"))
     response = h.run(evt)
     assert response["Status"] == "SUCCESS"
@@ -179,7 +180,7 @@ def test_throttling_is_retried_with_backoff(h: Harness) -> None:
     h.expect_config_uploads()
     h.sagemaker_stub.add_client_error("create_labeling_job", "ThrottlingException", "Rate exceeded")
     h.sagemaker_stub.add_client_error("create_labeling_job", "ThrottlingException", "Rate exceeded")
-    h.sagemaker_stub.add_response("create_labeling_job", {"LabelingJobArn": f"arn:aws:sagemaker:us-east-1:111122223333:labeling-job/{name}"})
+    h.sagemaker_stub.add_response("create_labeling_job", create_response(name))
     h.sagemaker_stub.add_client_error("describe_labeling_job", "ThrottlingException", "Rate exceeded")
     h.sagemaker_stub.add_response("describe_labeling_job", describe_response(name, "InProgress"))
     response = h.run(evt)
@@ -191,7 +192,7 @@ def test_waiting_ends_with_failed_before_the_lambda_times_out(h: Harness) -> Non
     evt = event("Create", h.server.url)
     name = name_for(h, evt["ResourceProperties"])
     h.expect_config_uploads()
-    h.sagemaker_stub.add_response("create_labeling_job", {"LabelingJobArn": f"arn:aws:sagemaker:us-east-1:111122223333:labeling-job/{name}"})
+    h.sagemaker_stub.add_response("create_labeling_job", create_response(name))
     for _ in range(60):
         h.sagemaker_stub.add_response("describe_labeling_job", describe_response(name, "Initializing"))
     start = h.clock.now
@@ -235,7 +236,7 @@ def test_an_update_that_changes_the_job_creates_a_new_one(h: Harness) -> None:
     new["Request"]["HumanTaskConfig"]["TaskDescription"] = "Pick exactly one"
     old_name, new_name = name_for(h, old), name_for(h, new)
     h.expect_config_uploads()
-    h.sagemaker_stub.add_response("create_labeling_job", {"LabelingJobArn": f"arn:aws:sagemaker:us-east-1:111122223333:labeling-job/{new_name}"})
+    h.sagemaker_stub.add_response("create_labeling_job", create_response(new_name))
     h.sagemaker_stub.add_response("describe_labeling_job", describe_response(new_name, "InProgress"))
     response = h.run(event("Update", h.server.url, new, physical_id=old_name, old_properties=old))
     assert response["Status"] == "SUCCESS"

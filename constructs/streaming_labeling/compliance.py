@@ -7,11 +7,12 @@ whole rule; the README's security section lists every one.
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Any, Dict, Sequence, Tuple
 
-from aws_cdk import Acknowledgment, Aws, CfnResource, Stack, Validations
+from aws_cdk import Acknowledgment, CfnResource, Stack, Validations
 from constructs import IConstruct
+
+from .pseudo import pseudo
 
 REASONS = {
     "object-keys": "Object keys are the labeled data and are not known at synth time; the wildcard is below "
@@ -76,7 +77,7 @@ _RENDERED: Dict[str, str] = {}
 
 
 def acknowledge_wildcard(construct: IConstruct, resource: str, reason_key: str) -> None:
-    acknowledge(construct, f"AwsSolutions-IAM5[Resource::{nag_resource(construct, resource)}]", reason_key)
+    acknowledge_wildcards(construct, [(nag_resource(construct, resource), reason_key)])
 
 
 def acknowledge_wildcards(construct: IConstruct, findings: Sequence[Tuple[str, str]]) -> None:
@@ -87,18 +88,14 @@ def acknowledge_wildcards(construct: IConstruct, findings: Sequence[Tuple[str, s
     Validations.of(construct).acknowledge(*acknowledgments)
 
 
-@lru_cache(maxsize=1)
-def _pseudo_parameters() -> Tuple[Tuple[str, str], ...]:
-    return (
-        (Aws.PARTITION, "<AWS::Partition>"),
-        (Aws.REGION, "<AWS::Region>"),
-        (Aws.ACCOUNT_ID, "<AWS::AccountId>"),
-    )
-
-
 def nag_pseudo(value: str) -> str:
     """A string whose only tokens are pseudo parameters, as cdk-nag prints it; no jsii round trip."""
-    for token, printed in _pseudo_parameters():
+    p = pseudo()
+    for token, printed in (
+        (p.partition, "<AWS::Partition>"),
+        (p.region, "<AWS::Region>"),
+        (p.account, "<AWS::AccountId>"),
+    ):
         value = value.replace(token, printed)
     return value
 

@@ -322,7 +322,6 @@ class StreamingLabelingJob(Construct):
             key=self.encryption_key.key_arn,
             role=self.role.role_arn,
         )
-        self._arns = arns
         invoked = [
             arn
             for arn in (task_type.custom_pre_annotation_lambda_arn, task_type.custom_consolidation_lambda_arn)
@@ -367,7 +366,7 @@ class StreamingLabelingJob(Construct):
             if labels
             else None
         )
-        request = self._create_request(settings, built_in, workforce)
+        request = self._create_request(settings, built_in, workforce, arns)
         properties: Dict[str, Any] = {
             "JobNamePrefix": prefix_for_names,
             "Request": request,
@@ -431,7 +430,7 @@ class StreamingLabelingJob(Construct):
         return children
 
     def _create_request(
-        self, settings: JobSettings, built_in: Optional[BuiltInArns], workforce: Workforce
+        self, settings: JobSettings, built_in: Optional[BuiltInArns], workforce: Workforce, arns: _Arns
     ) -> Dict[str, Any]:
         """The CreateLabelingJob request; the handler adds the name and the S3 URIs of the config files."""
         task_type = settings.task_type
@@ -462,7 +461,6 @@ class StreamingLabelingJob(Construct):
         if price is not None:
             human_task["PublicWorkforceTaskPrice"] = price
 
-        arns = self._arns
         data_source: Dict[str, Any] = {"SnsDataSource": {"SnsTopicArn": arns.input_topic}}
         if settings.initial_manifest_uri:
             data_source["S3DataSource"] = {"ManifestS3Uri": settings.initial_manifest_uri}

@@ -6,7 +6,7 @@ import weakref
 from pathlib import Path
 from typing import List, Sequence
 
-from aws_cdk import Aws, Duration, RemovalPolicy, Stack
+from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
@@ -15,6 +15,7 @@ from constructs import Construct
 
 from .compliance import acknowledge_lambda_placement, acknowledge_wildcard, ignore_redundant_role_dependency
 from .encryption import account_key_policy
+from .pseudo import pseudo
 
 HANDLER_DIR = Path(__file__).parent / "handler"
 HANDLER_ID = "StreamingLabelingJobHandler"
@@ -27,6 +28,18 @@ SERVICE_TIMEOUT = Duration.minutes(20)
 #: Jobs whose statements share one managed policy: about 600 characters each, so a policy
 #: stays under IAM's 6,144-character limit, and 80 jobs under the 10 policies a role may have.
 JOBS_PER_POLICY = 8
+
+
+def _lambda_role(scope: Construct, construct_id: str, description: str) -> iam.Role:
+    """A role only Lambda functions of this account can assume; permissions come from managed policies."""
+    return iam.Role(
+        scope,
+        construct_id,
+        description=description,
+        assumed_by=iam.ServicePrincipal("lambda.amazonaws.com").with_conditions(
+            {"StringEquals": {"aws:SourceAccount": pseudo().account}}
+        ),
+    )
 
 
 class PolicyPool(Construct):
@@ -62,7 +75,7 @@ class JobHandler(Construct):
         self.logs_key.add_to_resource_policy(
             iam.PolicyStatement(
                 sid="AllowCloudWatchLogsOfThisAccount",
-                principals=[iam.ServicePrincipal(f"logs.{Aws.REGION}.amazonaws.com")],
+                principals=[iam.ServicePrincipal(f"logs.{pseudo().region}.amazonaws.com")],
                 actions=[
                     "kms:Encrypt",
                     "kms:Decrypt",
@@ -74,7 +87,7 @@ class JobHandler(Construct):
                 conditions={
                     "StringLike": {
                         "kms:EncryptionContext:aws:logs:arn": (
-                            f"arn:{Aws.PARTITION}:logs:{Aws.REGION}:{Aws.ACCOUNT_ID}:log-group:*"
+                            f"arn:{pseudo().partition}:logs:{pseudo().region}:{pseudo().account}:log-group:*"
                         )
                     }
                 },
@@ -89,16 +102,11 @@ class JobHandler(Construct):
         )
         #: Lambda names its log streams at run time.
         self.log_streams_arn = (
-            f"arn:{Aws.PARTITION}:logs:{Aws.REGION}:{Aws.ACCOUNT_ID}:log-group:"
+            f"arn:{pseudo().partition}:logs:{pseudo().region}:{pseudo().account}:log-group:"
             f"{self.log_group.log_group_name}:log-stream:*"
         )
-        self.role = iam.Role(
-            self,
-            "Role",
-            description="Creates and stops SageMaker Ground Truth streaming labeling jobs for CloudFormation",
-            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com").with_conditions(
-                {"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}}
-            ),
+        self.role = _lambda_role(
+            self, "Role", "Creates and stops SageMaker Ground Truth streaming labeling jobs for CloudFormation"
         )
         self.logs_policy = iam.ManagedPolicy(
             self,
@@ -156,13 +164,8 @@ class JobHandler(Construct):
         without policy updates and gets the two bucket actions on each input bucket instead.
         """
         if self._notifications_role is None:
-            self._notifications_role = iam.Role(
-                self,
-                "NotificationsRole",
-                description="Configures S3 event notifications of labeling-job input buckets",
-                assumed_by=iam.ServicePrincipal("lambda.amazonaws.com").with_conditions(
-                    {"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}}
-                ),
+            self._notifications_role = _lambda_role(
+                self, "NotificationsRole", "Configures S3 event notifications of labeling-job input buckets"
             )
             self._notifications_policies = PolicyPool(self, "NotificationsPolicies", [self._notifications_role])
         return self._notifications_role.without_policy_updates()
