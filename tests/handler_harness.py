@@ -1,10 +1,15 @@
-"""Drive the Lambda handler as Lambda and CloudFormation would, with botocore's Stubber for AWS.
+"""Drive the Lambda handler as Lambda and CloudFormation would, against a scripted AWS.
 
-The handler is loaded from its asset folder, as Lambda loads it. Its SageMaker
-and S3 clients are real botocore clients whose HTTP layer is replaced by
-Stubber, which checks every call's parameters against the service model; the
-CloudFormation response goes over real HTTP to a local server; time is a fake
-clock that ``sleep`` advances, so waits of minutes take no time.
+The handler is loaded from its asset folder, as Lambda loads it. Its clients
+are real botocore clients made through the handler's own ``make_client``
+seam: requests are serialized, signed and checked against the service model
+by botocore, and only the HTTP exchange is replaced (``before-send``) by
+``World``, a small stateful SageMaker and S3: jobs with statuses that move
+as the service's do, plus scripted faults (error answers, hangs that end in
+botocore's read timeout, unreachable endpoints). Responses are parsed by
+botocore's own protocol parsers. The CloudFormation response goes over real
+HTTP to a local server that can be told to fail. Time is a fake clock that
+sleeps and hangs advance, so waits of minutes take no time.
 """
 
 from __future__ import annotations
@@ -13,12 +18,17 @@ import datetime
 import importlib.util
 import json
 import threading
+from collections import defaultdict
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from types import ModuleType
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Union
+from urllib.parse import unquote, urlsplit
 
 import boto3
-from botocore.stub import Stubber
+from botocore.awsrequest import AWSResponse
+from botocore.config import Config
+from botocore.exceptions import EndpointConnectionError, ReadTimeoutError
 
 from .conftest import ROOT
 
@@ -26,6 +36,7 @@ HANDLER_FILE = ROOT / "constructs" / "streaming_labeling" / "handler" / "index.p
 STACK_ID = "arn:aws:cloudformation:us-east-1:111122223333:stack/demo/5b4f0c90-aaaa-bbbb-cccc-0123456789ab"
 ROLE_ARN = "arn:aws:iam::111122223333:role/gt-role"
 TOPIC_ARN = "arn:aws:sns:us-east-1:111122223333:input"
+ACCOUNT_ARN = "arn:aws:sagemaker:us-east-1:111122223333"
 
 
 def load_handler() -> ModuleType:
@@ -45,6 +56,7 @@ class FakeClock:
         return self.now
 
     def sleep(self, seconds: float) -> None:
+        assert seconds >= 0, seconds
         self.sleeps.append(seconds)
         self.now += seconds
 
@@ -56,31 +68,215 @@ class FakeContext:
 
     def __init__(self, clock: FakeClock, timeout_seconds: float = 900.0) -> None:
         self._clock = clock
-        self._end = clock.now + timeout_seconds
+        self.end = clock.now + timeout_seconds
 
     def get_remaining_time_in_millis(self) -> int:
-        return int((self._end - self._clock.now) * 1000)
+        return int((self.end - self._clock.now) * 1000)
+
+
+# --- scripted faults -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Error:
+    """The service answers with this error."""
+
+    code: str
+    message: str = "scripted error"
+    status: int = 400
+
+
+@dataclass(frozen=True)
+class Hang:
+    """No answer until the client's read timeout; ``effect``: the service acted on it anyway."""
+
+    effect: bool = False
+
+
+@dataclass(frozen=True)
+class Unreachable:
+    """The endpoint cannot be reached (DNS, connect timeout)."""
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The service answers this call normally (a placeholder in a script)."""
+
+
+@dataclass(frozen=True)
+class Forever:
+    """The fault, on every call from now on."""
+
+    fault: Union[Error, Hang, Unreachable]
+
+
+Fault = Union[Error, Hang, Unreachable, Answer, Forever]
+ANSWER = Answer()
+THROTTLED = Error("ThrottlingException", "Rate exceeded")
+ACCESS_DENIED = Error("AccessDeniedException", "User is not authorized to perform: sagemaker:DescribeLabelingJob")
+ROLE_NOT_YET_ASSUMABLE = Error(
+    "ValidationException",
+    f"Could not assume role {ROLE_ARN}. Please ensure that the role exists and allows principal "
+    "'sagemaker.amazonaws.com' to assume the role.",
+)
+INTERNAL = Error("InternalFailure", "We encountered an internal error. Please try again.", 500)
+
+
+class RawBody:
+    def __init__(self, body: bytes) -> None:
+        self._body = body
+
+    def stream(self, **_: Any) -> Any:
+        yield self._body
+
+
+class World:
+    """SageMaker's labeling jobs and S3's objects as the handler sees them, plus scripted faults.
+
+    A created job is Initializing for ``initializing_looks`` DescribeLabelingJob
+    calls, then InProgress (or ``ends_as``); StopLabelingJob moves InProgress to
+    Stopping, and the next look finds it Stopped.
+    """
+
+    def __init__(self, clock: FakeClock) -> None:
+        self.clock = clock
+        self.jobs: Dict[str, Dict[str, Any]] = {}
+        self.objects: Dict[str, bytes] = {}
+        self.faults: Dict[str, List[Fault]] = defaultdict(list)
+        self.calls: List[tuple[str, float, Dict[str, Any]]] = []
+        self.initializing_looks = 1
+        self.ends_as = "InProgress"
+        self.failure_reason = "Workteam not found in this region"
+        self.stop_stays_stopping = False
+        self.timeouts_seen: List[tuple[float, float]] = []
+
+    # --- scripting -----------------------------------------------------------------------
+
+    def script(self, operation: str, *faults: Fault) -> None:
+        self.faults[operation].extend(faults)
+
+    def add_job(self, name: str, status: str, request: Optional[Dict[str, Any]] = None) -> None:
+        self.jobs[name.lower()] = {"request": request or {}, "status": status, "looks": 0, "name": name}
+
+    def status(self, name: str) -> Optional[str]:
+        job = self.jobs.get(name.lower())
+        return None if job is None else str(job["status"])
+
+    def active_jobs(self) -> List[str]:
+        return sorted(job["name"] for job in self.jobs.values() if job["status"] in ("Initializing", "InProgress"))
+
+    def requests(self, operation: str) -> List[Dict[str, Any]]:
+        return [params for name, _, params in self.calls if name == operation]
+
+    def times(self, operation: str) -> List[float]:
+        return [when for name, when, _ in self.calls if name == operation]
+
+    # --- botocore seam -------------------------------------------------------------------
+
+    def make_client(self, service: str, config: Config) -> Any:
+        session = boto3.session.Session(
+            aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1"
+        )
+        made = session.client(service, config=config)
+        timeouts = (float(config.connect_timeout), float(config.read_timeout))
+        self.timeouts_seen.append(timeouts)
+
+        def record(params: Dict[str, Any], model: Any, **_: Any) -> None:
+            self.calls.append((model.name, self.clock.now, dict(params)))
+
+        def answer(request: Any, event_name: str, **_: Any) -> AWSResponse:
+            operation = event_name.rsplit(".", 1)[-1]
+            return self._answer(service, operation, request, timeouts)
+
+        made.meta.events.register(f"provide-client-params.{service}.*", record)
+        made.meta.events.register(f"before-send.{made.meta.service_model.service_id.hyphenize()}.*", answer)
+        return made
+
+    def _fault(self, operation: str) -> Optional[Fault]:
+        queue = self.faults.get(operation)
+        if not queue:
+            return None
+        head = queue[0]
+        if isinstance(head, Forever):
+            return head.fault
+        return queue.pop(0)
+
+    def _answer(self, service: str, operation: str, request: Any, timeouts: tuple[float, float]) -> AWSResponse:
+        fault = self._fault(operation)
+        if isinstance(fault, Unreachable):
+            self.clock.now += timeouts[0]
+            raise EndpointConnectionError(endpoint_url=request.url)
+        if isinstance(fault, Hang):
+            if fault.effect:
+                self._act(service, operation, request)
+            self.clock.now += timeouts[0] + timeouts[1]
+            raise ReadTimeoutError(endpoint_url=request.url)
+        if isinstance(fault, Error):
+            return self._error(service, fault)
+        status, body = self._act(service, operation, request)
+        if status >= 300:
+            return self._error(service, Error(body["__type"], body["message"], status))
+        raw = json.dumps(body, default=lambda d: d.timestamp()).encode() if service == "sagemaker" else b""
+        return AWSResponse(request.url, status, {"x-amzn-RequestId": "req", "ETag": '"e"'}, RawBody(raw))
+
+    def _error(self, service: str, error: Error) -> AWSResponse:
+        if service == "sagemaker":
+            raw = json.dumps({"__type": error.code, "message": error.message}).encode()
+        else:
+            raw = f"<Error><Code>{error.code}</Code><Message>{error.message}</Message></Error>".encode()
+        return AWSResponse("https://aws", error.status, {"x-amzn-RequestId": "req"}, RawBody(raw))
+
+    def _act(self, service: str, operation: str, request: Any) -> tuple[int, Dict[str, Any]]:
+        if service == "s3":
+            url = urlsplit(request.url)
+            bucket = url.hostname.split(".s3", 1)[0] if url.hostname else ""
+            # The wire body is aws-chunked with a checksum; the parameters recorded for it hold the bytes.
+            self.objects[f"{bucket}{unquote(url.path)}"] = bytes(self.requests("PutObject")[-1]["Body"])
+            return 200, {}
+        params = json.loads(request.body or b"{}")
+        name = params.get("LabelingJobName", "")
+        job = self.jobs.get(name.lower())
+        if operation == "CreateLabelingJob":
+            if job is not None:
+                return 400, {"__type": "ResourceInUse", "message": f"Labeling job {name} already exists"}
+            self.add_job(name, "Initializing", params)
+            return 200, {"LabelingJobArn": f"{ACCOUNT_ARN}:labeling-job/{name.lower()}"}
+        if job is None:
+            return 400, {"__type": "ResourceNotFound", "message": f"Could not find labeling job {name}"}
+        if operation == "DescribeLabelingJob":
+            job["looks"] += 1
+            if job["status"] == "Initializing" and job["looks"] > self.initializing_looks:
+                job["status"] = self.ends_as
+            elif job["status"] == "Stopping" and not self.stop_stays_stopping:
+                job["status"] = "Stopped"
+            return 200, describe_response(job["name"], job["status"], request=job["request"],
+                                          failure=self.failure_reason if job["status"] == "Failed" else None)
+        if operation == "StopLabelingJob":
+            if job["status"] != "InProgress":
+                return 400, {"__type": "ValidationException", "message": f"Job is {job['status']}, not InProgress"}
+            job["status"] = "Stopping"
+            return 200, {}
+        raise AssertionError(f"unscripted operation {operation}")
 
 
 class ResponseServer:
-    """A local stand-in for CloudFormation's pre-signed response URL."""
+    """A local stand-in for CloudFormation's pre-signed response URL; ``answers`` scripts its statuses."""
 
     def __init__(self) -> None:
-        self.bodies: List[Dict[str, Any]] = []
-        self.fail_next = 0
+        self.bodies: List[bytes] = []
+        self.attempts = 0
+        self.answers: List[int] = []
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_PUT(self) -> None:  # noqa: N802 - http.server's naming
                 length = int(self.headers["Content-Length"])
                 body = self.rfile.read(length)
-                if outer.fail_next > 0:
-                    outer.fail_next -= 1
-                    self.send_response(500)
-                    self.end_headers()
-                    return
-                outer.bodies.append(json.loads(body))
-                self.send_response(200)
+                outer.attempts += 1
+                status = outer.answers.pop(0) if outer.answers else 200
+                if status == 200:
+                    outer.bodies.append(body)
+                self.send_response(status)
                 self.end_headers()
 
             def log_message(self, *args: Any) -> None:
@@ -89,6 +285,11 @@ class ResponseServer:
         self.httpd = HTTPServer(("127.0.0.1", 0), Handler)
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
         self.thread.start()
+
+    def reset(self) -> None:
+        self.bodies.clear()
+        self.answers.clear()
+        self.attempts = 0
 
     @property
     def url(self) -> str:
@@ -136,6 +337,13 @@ def base_properties(**overrides: Any) -> Dict[str, Any]:
     return properties
 
 
+def changed_properties(description: str = "Pick exactly one", **overrides: Any) -> Dict[str, Any]:
+    """Properties of another job (the task description differs)."""
+    properties = base_properties(**overrides)
+    properties["Request"]["HumanTaskConfig"]["TaskDescription"] = description
+    return properties
+
+
 def event(
     request_type: str,
     response_url: str,
@@ -143,12 +351,13 @@ def event(
     physical_id: Optional[str] = None,
     old_properties: Optional[Dict[str, Any]] = None,
     stack_id: str = STACK_ID,
+    request_id: str = "req-0001",
 ) -> Dict[str, Any]:
     body: Dict[str, Any] = {
         "RequestType": request_type,
         "ResponseURL": response_url,
         "StackId": stack_id,
-        "RequestId": "req-0001",
+        "RequestId": request_id,
         "ResourceType": "Custom::SageMakerStreamingLabelingJob",
         "LogicalResourceId": "Animals6F4865E6",
         "ResourceProperties": properties if properties is not None else base_properties(),
@@ -160,12 +369,10 @@ def event(
     return body
 
 
-def create_response(name: str) -> Dict[str, Any]:
-    return {"LabelingJobArn": f"arn:aws:sagemaker:us-east-1:111122223333:labeling-job/{name}"}
-
-
-def describe_response(name: str, status: str, *, role_arn: str = ROLE_ARN, topic_arn: str = TOPIC_ARN,
-                      attribute: str = "animals", failure: Optional[str] = None) -> Dict[str, Any]:
+def describe_response(name: str, status: str, *, request: Optional[Dict[str, Any]] = None,
+                      failure: Optional[str] = None) -> Dict[str, Any]:
+    """DescribeLabelingJob's answer for a job created with ``request``."""
+    request = request or {}
     when = datetime.datetime(2026, 11, 23, tzinfo=datetime.UTC)
     response: Dict[str, Any] = {
         "LabelingJobStatus": status,
@@ -175,19 +382,19 @@ def describe_response(name: str, status: str, *, role_arn: str = ROLE_ARN, topic
         "LastModifiedTime": when,
         "JobReferenceCode": "abc123",
         "LabelingJobName": name,
-        "LabelingJobArn": f"arn:aws:sagemaker:us-east-1:111122223333:labeling-job/{name}",
-        "LabelAttributeName": attribute,
-        "InputConfig": {"DataSource": {"SnsDataSource": {"SnsTopicArn": topic_arn}}},
-        "OutputConfig": {"S3OutputPath": "s3://output-bucket/labels/"},
-        "RoleArn": role_arn,
-        "HumanTaskConfig": {
+        "LabelingJobArn": f"{ACCOUNT_ARN}:labeling-job/{name.lower()}",
+        "LabelAttributeName": request.get("LabelAttributeName", "animals"),
+        "InputConfig": request.get("InputConfig", {"DataSource": {"SnsDataSource": {"SnsTopicArn": TOPIC_ARN}}}),
+        "OutputConfig": request.get("OutputConfig", {"S3OutputPath": "s3://output-bucket/labels/"}),
+        "RoleArn": request.get("RoleArn", ROLE_ARN),
+        "HumanTaskConfig": request.get("HumanTaskConfig", {
             "WorkteamArn": "arn:aws:sagemaker:us-east-1:111122223333:workteam/private-crowd/team",
             "UiConfig": {"UiTemplateS3Uri": "s3://output-bucket/t.html"},
             "TaskTitle": "t",
             "TaskDescription": "d",
             "NumberOfHumanWorkersPerDataObject": 1,
             "TaskTimeLimitInSeconds": 300,
-        },
+        }),
     }
     if failure:
         response["FailureReason"] = failure
@@ -195,47 +402,27 @@ def describe_response(name: str, status: str, *, role_arn: str = ROLE_ARN, topic
 
 
 class Harness:
-    """A loaded handler with stubbed clients, a fake clock and a response server."""
+    """A loaded handler wired to a World, a fake clock and a response server."""
 
     def __init__(self, server: ResponseServer) -> None:
         self.module = load_handler()
         self.clock = FakeClock()
         self.module.clock = self.clock
         self.module.sleep = self.clock.sleep
-        session = boto3.session.Session(
-            aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1"
-        )
-        self.sagemaker = session.client("sagemaker")
-        self.s3 = session.client("s3")
-        self.sagemaker_stub = Stubber(self.sagemaker)
-        self.s3_stub = Stubber(self.s3)
-        self.module._clients.update({"sagemaker": self.sagemaker, "s3": self.s3})
+        self.module.jitter = lambda: 1.0
+        self.world = World(self.clock)
+        self.module.make_client = self.world.make_client
         self.server = server
-        self.server.bodies.clear()
-        self.server.fail_next = 0
-        self.calls: List[tuple[str, float, Dict[str, Any]]] = []
-        self.sagemaker.meta.events.register("provide-client-params.sagemaker.*", self._record)
-
-    def _record(self, params: Dict[str, Any], model: Any, **_: Any) -> None:
-        self.calls.append((model.name, self.clock.now, dict(params)))
-
-    def requests(self, operation: str) -> List[Dict[str, Any]]:
-        return [params for name, _, params in self.calls if name == operation]
-
-    def times(self, operation: str) -> List[float]:
-        return [when for name, when, _ in self.calls if name == operation]
+        self.server.reset()
+        self.context: Optional[FakeContext] = None
 
     def run(self, evt: Dict[str, Any], timeout_seconds: float = 900.0) -> Dict[str, Any]:
-        self.sagemaker_stub.activate()
-        self.s3_stub.activate()
-        try:
-            self.module.handler(evt, FakeContext(self.clock, timeout_seconds))
-        finally:
-            self.sagemaker_stub.deactivate()
-            self.s3_stub.deactivate()
+        """Invoke the handler; the one body CloudFormation received, parsed (``raw`` keeps its bytes)."""
+        self.server.bodies.clear()
+        self.context = FakeContext(self.clock, timeout_seconds)
+        self.module.handler(evt, self.context)
         assert len(self.server.bodies) == 1, self.server.bodies
-        return self.server.bodies[0]
-
-    def expect_config_uploads(self, count: int = 2) -> None:
-        for _ in range(count):
-            self.s3_stub.add_response("put_object", {})
+        raw = self.server.bodies[0]
+        response: Dict[str, Any] = json.loads(raw)
+        response["raw"] = raw
+        return response

@@ -21,6 +21,13 @@ from .handler_harness import event, load_handler
 HANDLER = load_handler()
 
 
+class _Context:
+    """A Lambda context with its full 15 minutes ahead."""
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 900_000
+
+
 @pytest.mark.parametrize("region", apps.CATALOG_REGIONS)
 @pytest.mark.parametrize("task_name", [t.name for t in TaskType.built_in()] + ["CUSTOM"])
 def test_the_request_for_each_task_type_validates_against_the_api_model(
@@ -30,14 +37,14 @@ def test_the_request_for_each_task_type_validates_against_the_api_model(
     properties = custom_resource_properties(template, ids[task_name], region)
     uploads: List[tuple[str, str]] = []
 
-    def record_upload(uri: str, body: str, kms_key_id: Any, content_type: str) -> None:
+    def record_upload(deadline: Any, uri: str, body: str, kms_key_id: Any, content_type: str) -> None:
         uploads.append((uri, body))
 
     monkeypatch.setattr(HANDLER, "put_config_object", record_upload)
     monkeypatch.setenv("AWS_DEFAULT_REGION", region)
     monkeypatch.setattr(HANDLER, "_clients", {})
     name = HANDLER.job_name(event("Create", "", properties), properties)
-    request = HANDLER.build_request(name, properties)
+    request = HANDLER.build_request(HANDLER.Deadline(_Context(), 0), name, properties)
 
     assert request_violations("CreateLabelingJob", request) == []
     task_type = getattr(TaskType, task_name, None)

@@ -4,16 +4,20 @@ One Lambda serves every job in a stack and answers CloudFormation itself (no
 provider framework), so that an error reaches the stack within seconds.
 Standard library and boto3 only.
 
-Lifecycle cases handled (after the aws-cdk custom-resources checklist):
+Lifecycle (after the aws-cdk custom-resources checklist):
 
-* Create: write the label-category file and worker template to S3, call
-  CreateLabelingJob, poll DescribeLabelingJob until the job is InProgress.
-  Failed is reported with the job's FailureReason.
-* Names: ``<prefix>-<12 hex>``, the hex a hash of the stack id, the logical id
-  and the job's properties. A retried Create therefore adopts the job it
-  already created; a property change gives a new name; a re-created stack
-  gives a new name (new stack id); a rolled-back update computes the old
-  name again and adopts the still-running old job.
+* Create: find this resource's name (below), write the label-category file and
+  worker template to S3, call CreateLabelingJob, poll DescribeLabelingJob until
+  the job is InProgress. Failed is reported with the job's FailureReason.
+* Names: a job name can never be reused, so each resource has a deterministic
+  sequence of names, generation 0, 1, 2, ...: ``<prefix>-<12 hex>``, the hex a
+  hash of the stack id, the logical id, the job's properties and (from 1 on)
+  the generation. Create and Update walk the sequence: a free name is created,
+  an active job of ours (Initializing, InProgress) is adopted, and a finished
+  one of ours (Stopping, Stopped, Completed, Failed) moves on to the next name.
+  So a retried Create adopts its own job, a rolled-back update adopts the
+  still-running old job, and a reverted update, a re-added resource or a
+  redeploy after a failed update gets a fresh job instead of a dead name.
 * Update: jobs are immutable, so a changed job is a new job under a new
   physical id; CloudFormation then sends Delete for the old one. An update
   that leaves the job's properties alone keeps the job.
@@ -21,11 +25,19 @@ Lifecycle cases handled (after the aws-cdk custom-resources checklist):
   StopLabelingJob must not be called then); not-found, Stopping, Stopped,
   Completed, Failed and a physical id that is not a job name all succeed.
   The service-owned ``GroundTruth-*`` queue is never touched.
-* Never hang a stack: every error is caught and reported as FAILED with the
-  service's message; waiting ends before the Lambda's own timeout; throttling
-  is retried with backoff; IAM-propagation ValidationExceptions right after
-  the role was created are retried for a bounded time; the response PUT is
-  retried. Responses carry only the job name and ARN (4 KB limit).
+
+Rules under faults:
+
+* From the moment a job exists (created, adopted, or a create whose outcome is
+  unknown), every response carries that job's name, so CloudFormation's
+  rollback or cleanup Delete stops it. Nothing else ever names a job.
+* The response is decided once; delivery retries that same body, and the body
+  is at most 4,096 bytes, encoded.
+* One retry policy (``with_retries``): throttling, 5xx and network errors are
+  retried with capped exponential backoff until the deadline; the messages
+  SageMaker gives while a new role propagates, for a bounded time; nothing
+  else. botocore's own retries are off, and every attempt's connect and read
+  timeouts fit in the time the Lambda has left before it must answer.
 """
 
 from __future__ import annotations
@@ -34,85 +46,129 @@ import copy
 import hashlib
 import json
 import logging
+import random
 import re
 import time
 import urllib.error
 import urllib.request
-from typing import Any, Callable, Dict, Optional, Tuple
+from typing import Any, Callable, Dict, Iterator, Optional, Tuple, TypeVar
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
+from botocore.exceptions import ConnectionError as BotoConnectionError
 
 LOG = logging.getLogger()
 LOG.setLevel(logging.INFO)
 
-JOB_NAME_PATTERN = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
-HASH_LENGTH = 12
+T = TypeVar("T")
+
+# --- the retry policy: every number the handler waits by ----------------------------
+
+#: Work stops this long before the Lambda's end, so the answer still goes out.
 SAFETY_MARGIN_SECONDS = 20.0
+#: Delivery of the answer stops this long before the Lambda's end.
+RESPONSE_MARGIN_SECONDS = 1.0
+#: Per-attempt timeouts of AWS calls (botocore's default read timeout is 60 s).
+CONNECT_TIMEOUT_SECONDS = 5
+READ_TIMEOUT_SECONDS = 30
+#: Per-attempt timeout of the response PUT.
+RESPONSE_PUT_TIMEOUT_SECONDS = 10
+#: No attempt starts with less time than this left.
+MIN_ATTEMPT_SECONDS = 2.0
+#: Backoff between attempts: first, factor, cap. Each wait is jittered to 50-100 %.
+BACKOFF_FIRST_SECONDS = 1.0
+BACKOFF_FACTOR = 2.0
+BACKOFF_MAX_SECONDS = 20.0
+#: How long the messages of a role that is still propagating are retried.
 IAM_PROPAGATION_RETRY_SECONDS = 120.0
+#: Polling of a job's status: the first look comes at once, then these gaps.
 POLL_DELAYS_SECONDS = (3.0, 5.0, 5.0, 10.0, 10.0, 15.0, 20.0, 30.0)
-THROTTLING_CODES = frozenset(
+#: StopLabelingJob ValidationExceptions tolerated while the job still says InProgress.
+STOP_REJECTIONS_TOLERATED = 3
+
+#: Error codes that say "try again later": throttling and server-side faults.
+TRANSIENT_CODES = frozenset(
     {
         "ThrottlingException",
         "Throttling",
+        "ThrottledException",
         "TooManyRequestsException",
         "RequestLimitExceeded",
+        "SlowDown",
         "ServiceUnavailable",
         "InternalFailure",
         "InternalServerError",
+        "InternalError",
+        "RequestTimeout",
+        "RequestTimeoutException",
     }
 )
-IAM_PROPAGATION_HINT = re.compile(r"role|assume|permission|access|authoriz", re.IGNORECASE)
+#: What SageMaker says while a role created moments ago is not yet assumable, as in
+#: "Could not assume role arn:aws:iam::123456789012:role/x. Please ensure that the role
+#: exists and allows principal 'sagemaker.amazonaws.com' to assume the role."
+#: Anything else about a role (a malformed ARN, a constraint) is a plain bad request.
+ROLE_PROPAGATION_MESSAGE = re.compile(r"^Could not assume role\b|allows principal 'sagemaker\.amazonaws\.com'")
+#: The caller's own permissions, attached by the same deployment, can lag the same way.
+CALLER_PROPAGATION_CODES = frozenset({"AccessDeniedException", "AccessDenied"})
 NOT_FOUND_HINT = re.compile(r"not found|does not exist|could not find", re.IGNORECASE)
-RESPONSE_PUT_ATTEMPTS = 5
-MAX_REASON_LENGTH = 1500
 
-# Seams for tests: the clock and the sleep of the waiting loops.
+# --- names and the CloudFormation contract ---------------------------------------------
+
+JOB_NAME_PATTERN = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
+HASH_LENGTH = 12
+#: Generations tried before giving up on a resource's names.
+MAX_GENERATIONS = 50
+ACTIVE_STATUSES = ("Initializing", "InProgress")
+FINISHED_STATUSES = ("Stopping", "Stopped", "Completed", "Failed")
+#: CloudFormation rejects response bodies over 4,096 bytes.
+MAX_RESPONSE_BYTES = 4096
+
+# Seams for tests: the clock, sleeping, jitter and how clients are made.
 clock: Callable[[], float] = time.monotonic
 sleep: Callable[[float], None] = time.sleep
+jitter: Callable[[], float] = random.random
 
-_clients: Dict[str, Any] = {}
+
+def make_client(service: str, config: Config) -> Any:
+    factory: Any = boto3.client
+    return factory(service, config=config)
 
 
-def client(service: str) -> Any:
-    """Clients are made on first use, so a cold start imports boto3 and nothing else."""
-    if service not in _clients:
-        make_client: Any = boto3.client
-        _clients[service] = make_client(service, config=Config(retries={"mode": "standard", "max_attempts": 3}))
-    return _clients[service]
+_clients: Dict[Tuple[str, int, int], Any] = {}
+
+
+def client(service: str, time_left: float) -> Any:
+    """A client whose connect plus read timeout fits in ``time_left`` (whole seconds, cached)."""
+    budget = max(2, int(time_left))
+    connect = min(CONNECT_TIMEOUT_SECONDS, budget // 2)
+    read = min(READ_TIMEOUT_SECONDS, budget - connect)
+    key = (service, connect, read)
+    if key not in _clients:
+        config = Config(connect_timeout=connect, read_timeout=read, retries={"total_max_attempts": 1})
+        _clients[key] = make_client(service, config)
+    return _clients[key]
 
 
 class JobError(Exception):
     """A failure to report to CloudFormation as it is: the text a person acts on."""
 
-    def __init__(self, message: str, physical_id: Optional[str] = None) -> None:
-        super().__init__(message)
-        self.physical_id = physical_id
-
 
 class Deadline:
-    """Time left for waiting: the Lambda's remaining time less a margin to respond."""
+    """Time left before the Lambda must stop: its remaining time less a margin."""
 
-    def __init__(self, context: Any, margin: float = SAFETY_MARGIN_SECONDS) -> None:
+    def __init__(self, context: Any, margin: float) -> None:
         self._end = clock() + float(context.get_remaining_time_in_millis()) / 1000.0 - margin
 
     def remaining(self) -> float:
         return self._end - clock()
 
     def sleep(self, seconds: float) -> bool:
-        """Sleep up to ``seconds``; False when no time is left to do so."""
-        left = self.remaining()
-        if left <= 0:
+        """Sleep ``seconds`` if that leaves time for one more attempt; False otherwise."""
+        if self.remaining() - seconds < MIN_ATTEMPT_SECONDS:
             return False
-        sleep(min(seconds, left))
+        sleep(seconds)
         return True
-
-
-def _delays() -> Any:
-    yield from POLL_DELAYS_SECONDS
-    while True:
-        yield POLL_DELAYS_SECONDS[-1]
 
 
 def describe_error(error: ClientError) -> Tuple[str, str]:
@@ -120,22 +176,76 @@ def describe_error(error: ClientError) -> Tuple[str, str]:
     return str(info.get("Code", "Unknown")), str(info.get("Message", error))
 
 
-def call(deadline: Deadline, fn: Callable[..., Any], **kwargs: Any) -> Any:
-    """Call an API, retrying throttling with exponential backoff until the deadline."""
-    delay = 1.0
+def http_status(error: ClientError) -> int:
+    return int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
+
+
+def transient(error: Exception) -> bool:
+    """Throttling, a server-side fault or the network: the same call may well succeed later."""
+    if isinstance(error, ClientError):
+        code, _ = describe_error(error)
+        return code in TRANSIENT_CODES or http_status(error) >= 500
+    if isinstance(error, (BotoConnectionError, HTTPClientError)):
+        return True
+    if isinstance(error, urllib.error.HTTPError):
+        return error.code >= 500 or error.code == 429
+    return isinstance(error, (urllib.error.URLError, OSError))
+
+
+def role_propagation(error: Exception) -> bool:
+    """What CreateLabelingJob says while the roles this deployment just made propagate."""
+    if not isinstance(error, ClientError):
+        return False
+    code, message = describe_error(error)
+    if code == "ValidationException":
+        return ROLE_PROPAGATION_MESSAGE.search(message) is not None
+    return code in CALLER_PROPAGATION_CODES
+
+
+def with_retries(
+    deadline: Deadline,
+    what: str,
+    attempt: Callable[[float], T],
+    propagation: Optional[Callable[[Exception], bool]] = None,
+) -> T:
+    """Run ``attempt(time_left)`` under the one retry policy.
+
+    Transient errors are retried until the deadline, errors ``propagation``
+    accepts for ``IAM_PROPAGATION_RETRY_SECONDS``; anything else, and the last
+    error when time is up, is raised to the caller.
+    """
+    delay = BACKOFF_FIRST_SECONDS
+    propagating_since: Optional[float] = None
     while True:
+        left = deadline.remaining()
+        if left < MIN_ATTEMPT_SECONDS:
+            raise JobError(f"{what}: no time left for another attempt before the Lambda times out")
         try:
-            return fn(**kwargs)
-        except ClientError as error:
-            code, _ = describe_error(error)
-            if code not in THROTTLING_CODES or deadline.remaining() < delay:
+            return attempt(left)
+        except Exception as error:  # noqa: BLE001 - classified below, re-raised unless retryable
+            wait = min(delay, BACKOFF_MAX_SECONDS) * (0.5 + 0.5 * jitter())
+            if transient(error):
+                kind = "transient"
+            elif propagation is not None and propagation(error):
+                kind = "IAM propagation"
+                propagating_since = clock() if propagating_since is None else propagating_since
+                if clock() + wait - propagating_since > IAM_PROPAGATION_RETRY_SECONDS:
+                    raise
+            else:
                 raise
-            LOG.warning("throttled (%s), retrying in %.0fs", code, delay)
-            deadline.sleep(delay)
-            delay = min(delay * 2, 20.0)
+            if deadline.remaining() - wait < MIN_ATTEMPT_SECONDS:
+                raise
+            LOG.warning("%s: %s (%s); retrying in %.1fs", what, error, kind, wait)
+            deadline.sleep(wait)
+            delay *= BACKOFF_FACTOR
 
 
-# --- names -----------------------------------------------------------------
+def aws(deadline: Deadline, service: str, operation: str, **kwargs: Any) -> Any:
+    """One AWS API call under the retry policy, its timeouts fitted to the time left."""
+    return with_retries(deadline, operation, lambda left: getattr(client(service, left), operation)(**kwargs))
+
+
+# --- names -------------------------------------------------------------------------------
 
 
 def job_identity(properties: Dict[str, Any]) -> Dict[str, Any]:
@@ -144,16 +254,16 @@ def job_identity(properties: Dict[str, Any]) -> Dict[str, Any]:
     return {key: properties.get(key) for key in keys}
 
 
-def job_name(event: Dict[str, Any], properties: Dict[str, Any]) -> str:
-    fingerprint = json.dumps(
-        {
-            "stack": event["StackId"],
-            "resource": event["LogicalResourceId"],
-            "job": job_identity(properties),
-        },
-        sort_keys=True,
-        separators=(",", ":"),
-    )
+def job_name(event: Dict[str, Any], properties: Dict[str, Any], generation: int = 0) -> str:
+    """Generation 0 is the name earlier versions gave; later ones hash the generation in too."""
+    identity: Dict[str, Any] = {
+        "stack": event["StackId"],
+        "resource": event["LogicalResourceId"],
+        "job": job_identity(properties),
+    }
+    if generation:
+        identity["generation"] = generation
+    fingerprint = json.dumps(identity, sort_keys=True, separators=(",", ":"))
     digest = hashlib.sha256(fingerprint.encode("utf-8")).hexdigest()[:HASH_LENGTH]
     prefix = str(properties["JobNamePrefix"]).lower()
     return f"{prefix}-{digest}"
@@ -163,7 +273,7 @@ def is_job_name(value: Optional[str]) -> bool:
     return bool(value) and JOB_NAME_PATTERN.match(str(value)) is not None
 
 
-# --- request building ----------------------------------------------------------
+# --- request building -----------------------------------------------------------------------
 
 
 def coerce(value: Any, shape: Any) -> Any:
@@ -190,15 +300,15 @@ def split_s3_uri(uri: str) -> Tuple[str, str]:
     return bucket, key
 
 
-def put_config_object(uri: str, body: str, kms_key_id: Optional[str], content_type: str) -> None:
+def put_config_object(deadline: Deadline, uri: str, body: str, kms_key_id: Optional[str], content_type: str) -> None:
     bucket, key = split_s3_uri(uri)
     args: Dict[str, Any] = {"Bucket": bucket, "Key": key, "Body": body.encode("utf-8"), "ContentType": content_type}
     if kms_key_id:
         args.update(ServerSideEncryption="aws:kms", SSEKMSKeyId=kms_key_id)
-    client("s3").put_object(**args)
+    aws(deadline, "s3", "put_object", **args)
 
 
-def build_request(name: str, properties: Dict[str, Any]) -> Dict[str, Any]:
+def build_request(deadline: Deadline, name: str, properties: Dict[str, Any]) -> Dict[str, Any]:
     """The CreateLabelingJob request; writes the label and template files it points to."""
     request = copy.deepcopy(properties["Request"])
     request["LabelingJobName"] = name
@@ -206,28 +316,42 @@ def build_request(name: str, properties: Dict[str, Any]) -> Dict[str, Any]:
     kms_key_id = properties.get("ConfigKmsKeyId")
     if properties.get("LabelCategoryConfig"):
         uri = f"{prefix}{name}/label-categories.json"
-        put_config_object(uri, properties["LabelCategoryConfig"], kms_key_id, "application/json")
+        put_config_object(deadline, uri, properties["LabelCategoryConfig"], kms_key_id, "application/json")
         request["LabelCategoryConfigS3Uri"] = uri
     if properties.get("UiTemplate"):
         uri = f"{prefix}{name}/worker-template.liquid.html"
-        put_config_object(uri, properties["UiTemplate"], kms_key_id, "text/html")
+        put_config_object(deadline, uri, properties["UiTemplate"], kms_key_id, "text/html")
         request["HumanTaskConfig"].setdefault("UiConfig", {})["UiTemplateS3Uri"] = uri
-    shape = client("sagemaker").meta.service_model.operation_model("CreateLabelingJob").input_shape
-    coerced: Dict[str, Any] = coerce(request, shape)
+    model = client("sagemaker", deadline.remaining()).meta.service_model
+    coerced: Dict[str, Any] = coerce(request, model.operation_model("CreateLabelingJob").input_shape)
     return coerced
 
 
-# --- lifecycle -------------------------------------------------------------------
+# --- lifecycle ---------------------------------------------------------------------------------
+
+
+class Outcome:
+    """The physical id the answer will carry: a fallback until a job of ours exists."""
+
+    def __init__(self, event: Dict[str, Any]) -> None:
+        self.physical_id = str(event.get("PhysicalResourceId") or f"CREATE_FAILED:{event.get('RequestId', 'unknown')}")
+
+    def job_exists(self, name: str) -> None:
+        self.physical_id = name
+
+
+def is_not_found(error: ClientError) -> bool:
+    code, message = describe_error(error)
+    return code == "ResourceNotFound" or (code == "ValidationException" and NOT_FOUND_HINT.search(message) is not None)
 
 
 def describe(deadline: Deadline, name: str) -> Optional[Dict[str, Any]]:
     """DescribeLabelingJob, or None when there is no such job."""
     try:
-        response: Dict[str, Any] = call(deadline, client("sagemaker").describe_labeling_job, LabelingJobName=name)
+        response: Dict[str, Any] = aws(deadline, "sagemaker", "describe_labeling_job", LabelingJobName=name)
         return response
     except ClientError as error:
-        code, message = describe_error(error)
-        if code == "ResourceNotFound" or (code == "ValidationException" and NOT_FOUND_HINT.search(message)):
+        if is_not_found(error):
             return None
         raise
 
@@ -245,175 +369,245 @@ def belongs_to_request(job: Dict[str, Any], request: Dict[str, Any]) -> bool:
     )
 
 
-def start_job(deadline: Deadline, request: Dict[str, Any], prefix: str) -> None:
-    """CreateLabelingJob, adopting a job of ours that already carries the name."""
+def foreign_job(name: str, properties: Dict[str, Any]) -> JobError:
+    return JobError(
+        f"A labeling job named {name} already exists in this account and region and was not created by this "
+        f"resource; job names can never be reused. Change job_name_prefix (now {properties['JobNamePrefix']!r}) "
+        "to get a new name."
+    )
+
+
+def claim_name(
+    deadline: Deadline, event: Dict[str, Any], properties: Dict[str, Any]
+) -> Tuple[str, Optional[Dict[str, Any]]]:
+    """The first name of this resource's sequence that is free or holds an active job of ours."""
+    for generation in range(MAX_GENERATIONS):
+        name = job_name(event, properties, generation)
+        job = describe(deadline, name)
+        if job is None:
+            return name, None
+        if not belongs_to_request(job, properties["Request"]):
+            raise foreign_job(name, properties)
+        status = job.get("LabelingJobStatus")
+        if status in ACTIVE_STATUSES:
+            return name, job
+        LOG.info("labeling job %s is %s; trying the next name", name, status)
+    raise JobError(
+        f"The first {MAX_GENERATIONS} job names of this resource are all used by finished jobs. "
+        "Change job_name_prefix to start a new sequence."
+    )
+
+
+def start_job(deadline: Deadline, request: Dict[str, Any], properties: Dict[str, Any], outcome: Outcome) -> None:
+    """CreateLabelingJob; a job of ours found under the name (our own earlier attempt) is adopted."""
     name = request["LabelingJobName"]
-    started = clock()
-    while True:
+    uncertain = []  # attempts that may have reached the service: a timeout, a 5xx, a dropped connection
+
+    def create(left: float) -> Any:
         try:
-            call(deadline, client("sagemaker").create_labeling_job, **request)
-            LOG.info("created labeling job %s", name)
-            return
-        except ClientError as error:
-            code, message = describe_error(error)
-            if code == "ResourceInUse":
-                existing = describe(deadline, name)
-                if existing is not None and belongs_to_request(existing, request):
-                    LOG.info("adopting labeling job %s (%s)", name, existing.get("LabelingJobStatus"))
-                    return
-                raise JobError(
-                    f"A labeling job named {name} already exists in this account and region and was not "
-                    f"created by this resource; job names can never be reused. Change job_name_prefix "
-                    f"(now {prefix!r}) to get a new name."
-                ) from error
-            retryable = code == "ValidationException" and IAM_PROPAGATION_HINT.search(message)
-            waited = clock() - started
-            if retryable and waited < IAM_PROPAGATION_RETRY_SECONDS and deadline.remaining() > 10:
-                LOG.warning("CreateLabelingJob: %s (IAM may still be propagating), retrying", message)
-                deadline.sleep(5.0)
-                continue
-            raise JobError(f"CreateLabelingJob failed: {code}: {message}") from error
+            return client("sagemaker", left).create_labeling_job(**request)
+        except Exception as error:
+            if transient(error):
+                uncertain.append(error)
+            raise
+
+    try:
+        with_retries(deadline, "CreateLabelingJob", create, propagation=role_propagation)
+    except ClientError as error:
+        code, message = describe_error(error)
+        if code == "ResourceInUse":
+            existing = describe(deadline, name)
+            if existing is not None and belongs_to_request(existing, request):
+                outcome.job_exists(name)
+                LOG.info("adopting labeling job %s (%s)", name, existing.get("LabelingJobStatus"))
+                return
+            raise foreign_job(name, properties) from error
+        if uncertain:
+            outcome.job_exists(name)
+        raise JobError(f"CreateLabelingJob failed: {code}: {message}") from error
+    except (BotoCoreError, JobError) as error:
+        if uncertain:
+            outcome.job_exists(name)
+        raise JobError(f"CreateLabelingJob failed: {error}") from error
+    outcome.job_exists(name)
+    LOG.info("created labeling job %s", name)
+
+
+def poll_delays() -> Iterator[float]:
+    yield from POLL_DELAYS_SECONDS
+    while True:
+        yield POLL_DELAYS_SECONDS[-1]
 
 
 def wait_until_running(deadline: Deadline, name: str) -> Dict[str, Any]:
-    """Poll until the job takes data; the first look comes within seconds."""
-    delays = _delays()
+    """Poll until the job takes data; the first look comes at once."""
+    delays = poll_delays()
     while True:
         job = describe(deadline, name)
         status = job.get("LabelingJobStatus") if job else None
         if job is not None and status == "InProgress":
             return job
         if job is not None and status == "Failed":
-            reason = job.get("FailureReason", "no reason given")
-            raise JobError(f"Labeling job {name} failed: {reason}", physical_id=name)
+            raise JobError(f"Labeling job {name} failed: {job.get('FailureReason', 'no reason given')}")
         if job is not None and status in ("Stopping", "Stopped", "Completed"):
-            raise JobError(
-                f"Labeling job {name} is {status} and cannot be restarted; change job_name_prefix or any job "
-                "property to create a new job.",
-                physical_id=name,
-            )
+            raise JobError(f"Labeling job {name} is {status}; deploy again to start a new job.")
         if not deadline.sleep(next(delays)):
             raise JobError(
                 f"Labeling job {name} did not reach InProgress in time (last status: {status}). "
-                "The stack will roll back and stop it; deploy again to retry.",
-                physical_id=name,
+                "The stack will roll back and stop it; deploy again to retry."
             )
 
 
-def create(event: Dict[str, Any], deadline: Deadline) -> Tuple[str, Dict[str, str]]:
+def create(event: Dict[str, Any], deadline: Deadline, outcome: Outcome) -> Dict[str, str]:
     properties = event["ResourceProperties"]
-    name = job_name(event, properties)
-    request = build_request(name, properties)
-    try:
-        start_job(deadline, request, str(properties["JobNamePrefix"]))
-    except JobError as error:
-        raise JobError(str(error), physical_id=None) from error
-    job = wait_until_running(deadline, name)
-    return name, {"JobName": name, "JobArn": str(job["LabelingJobArn"])}
+    name, job = claim_name(deadline, event, properties)
+    if job is not None:
+        outcome.job_exists(name)
+        LOG.info("adopting labeling job %s (%s)", name, job.get("LabelingJobStatus"))
+    else:
+        start_job(deadline, build_request(deadline, name, properties), properties, outcome)
+    running = wait_until_running(deadline, name)
+    return {"JobName": name, "JobArn": str(running["LabelingJobArn"])}
 
 
-def update(event: Dict[str, Any], deadline: Deadline) -> Tuple[str, Dict[str, str]]:
-    name = job_name(event, event["ResourceProperties"])
-    if name == event.get("PhysicalResourceId"):
-        job = describe(deadline, name)
+def update(event: Dict[str, Any], deadline: Deadline, outcome: Outcome) -> Dict[str, str]:
+    current = event.get("PhysicalResourceId")
+    unchanged = job_identity(event["ResourceProperties"]) == job_identity(event.get("OldResourceProperties") or {})
+    if unchanged and is_job_name(current):
+        job = describe(deadline, str(current))
         if job is not None:
-            return name, {"JobName": name, "JobArn": str(job["LabelingJobArn"])}
-    return create(event, deadline)
+            return {"JobName": str(current), "JobArn": str(job["LabelingJobArn"])}
+    return create(event, deadline, outcome)
 
 
-def delete(event: Dict[str, Any], deadline: Deadline) -> Tuple[str, Dict[str, str]]:
-    name = event.get("PhysicalResourceId", "")
-    properties = event.get("ResourceProperties") or {}
-    wait_for_stopped = str(properties.get("WaitForStoppedOnDelete", "false")).lower() == "true"
+def stop(deadline: Deadline, name: str) -> Optional[ClientError]:
+    """StopLabelingJob; the service's ValidationException is returned for the caller to judge."""
+    try:
+        aws(deadline, "sagemaker", "stop_labeling_job", LabelingJobName=name)
+        LOG.info("stopping labeling job %s", name)
+        return None
+    except ClientError as error:
+        code, message = describe_error(error)
+        if code == "ValidationException" and not is_not_found(error):
+            LOG.warning("StopLabelingJob %s: %s; looking again", name, message)
+            return error
+        raise
+
+
+def delete(event: Dict[str, Any], deadline: Deadline, outcome: Outcome) -> Dict[str, str]:
+    name = str(event.get("PhysicalResourceId") or "")
+    wait_for_stopped = str((event.get("ResourceProperties") or {}).get("WaitForStoppedOnDelete", "false")) == "true"
     if not is_job_name(name):
         LOG.info("physical id %r is not a job name (left by a failed create): nothing to stop", name)
-        return name, {}
-    delays = _delays()
+        return {}
+    delays = poll_delays()
+    rejections = 0
     while True:
         job = describe(deadline, name)
         status = job.get("LabelingJobStatus") if job else None
-        if job is None:
-            return name, {}
+        if job is None or status in ("Stopped", "Completed", "Failed"):
+            return {}
+        if status == "Stopping" and not wait_for_stopped:
+            return {}
         if status == "InProgress":
             try:
-                call(deadline, client("sagemaker").stop_labeling_job, LabelingJobName=name)
-                LOG.info("stopping labeling job %s", name)
+                rejected = stop(deadline, name)
             except ClientError as error:
-                code, message = describe_error(error)
-                if code != "ValidationException":
-                    raise JobError(f"StopLabelingJob failed: {code}: {message}", physical_id=name) from error
-                LOG.info("StopLabelingJob: %s; looking again", message)
-            if not wait_for_stopped:
-                return name, {}
-        elif status in ("Stopped", "Completed", "Failed"):
-            return name, {}
-        elif status == "Stopping" and not wait_for_stopped:
-            return name, {}
-        # Initializing (cannot be stopped yet) or Stopping while we must wait for Stopped.
+                if is_not_found(error):
+                    return {}
+                raise
+            if rejected is None and not wait_for_stopped:
+                return {}
+            if rejected is not None:
+                rejections += 1
+                if rejections > STOP_REJECTIONS_TOLERATED:
+                    code, message = describe_error(rejected)
+                    raise JobError(f"StopLabelingJob failed for {name}: {code}: {message}")
+        # Initializing (cannot be stopped yet), Stopping while we wait for Stopped, or a rejected stop.
         if not deadline.sleep(next(delays)):
-            raise JobError(
-                f"Labeling job {name} is still {status}; delete the stack again to finish stopping it.",
-                physical_id=name,
-            )
+            raise JobError(f"Labeling job {name} is still {status}; delete the stack again to finish stopping it.")
 
 
-HANDLERS = {"Create": create, "Update": update, "Delete": delete}
+HANDLERS: Dict[str, Callable[[Dict[str, Any], Deadline, Outcome], Dict[str, str]]] = {
+    "Create": create,
+    "Update": update,
+    "Delete": delete,
+}
 
 
-# --- CloudFormation protocol ------------------------------------------------------
+# --- CloudFormation protocol --------------------------------------------------------------------
 
 
-def send_response(
-    event: Dict[str, Any], status: str, physical_id: str, data: Dict[str, str], reason: str
-) -> None:
-    body = json.dumps(
-        {
+def response_body(event: Dict[str, Any], status: str, physical_id: str, data: Dict[str, str], reason: str) -> bytes:
+    """The answer, UTF-8, at most MAX_RESPONSE_BYTES: the reason is shortened to fit."""
+    reason = reason.encode("utf-8", "replace").decode("utf-8")  # lone surrogates cannot be sent
+
+    def encode(text: str) -> bytes:
+        document = {
             "Status": status,
-            "Reason": reason[:MAX_REASON_LENGTH],
+            "Reason": text,
             "PhysicalResourceId": physical_id,
-            "StackId": event["StackId"],
-            "RequestId": event["RequestId"],
-            "LogicalResourceId": event["LogicalResourceId"],
+            "StackId": event.get("StackId", ""),
+            "RequestId": event.get("RequestId", ""),
+            "LogicalResourceId": event.get("LogicalResourceId", ""),
             "NoEcho": False,
             "Data": data,
         }
-    ).encode("utf-8")
-    delay = 1.0
-    for attempt in range(1, RESPONSE_PUT_ATTEMPTS + 1):
+        return json.dumps(document, ensure_ascii=False).encode("utf-8")
+
+    body = encode(reason)
+    if len(body) <= MAX_RESPONSE_BYTES:
+        return body
+    low, high = 0, len(reason)  # the longest prefix of the reason that fits
+    while low < high:
+        middle = (low + high + 1) // 2
+        if len(encode(reason[:middle] + " [...]")) <= MAX_RESPONSE_BYTES:
+            low = middle
+        else:
+            high = middle - 1
+    return encode(reason[:low] + " [...]")
+
+
+def deliver(url: str, body: bytes, deadline: Deadline) -> None:
+    """PUT the answer to CloudFormation, retrying the same body until the Lambda's end."""
+
+    def put(left: float) -> int:
         request = urllib.request.Request(
-            event["ResponseURL"],
-            data=body,
-            method="PUT",
-            headers={"Content-Type": "", "Content-Length": str(len(body))},
+            url, data=body, method="PUT", headers={"Content-Type": "", "Content-Length": str(len(body))}
         )
-        try:
-            with urllib.request.urlopen(request, timeout=30) as response:
-                LOG.info("CloudFormation response sent: %s (HTTP %s)", status, response.status)
-                return
-        except (urllib.error.URLError, OSError) as error:
-            LOG.warning("sending the response failed (attempt %d): %s", attempt, error)
-            if attempt == RESPONSE_PUT_ATTEMPTS:
-                raise
-            sleep(delay)
-            delay *= 2
+        with urllib.request.urlopen(request, timeout=min(RESPONSE_PUT_TIMEOUT_SECONDS, left)) as response:
+            status: int = response.status
+            return status
+
+    try:
+        status = with_retries(deadline, "response PUT", put)
+        LOG.info("CloudFormation response sent (HTTP %s)", status)
+    except (JobError, urllib.error.URLError, OSError) as error:
+        LOG.error("CloudFormation response could not be delivered: %s", error)
 
 
 def handler(event: Dict[str, Any], context: Any) -> None:
     request_type = event.get("RequestType", "")
     LOG.info("%s %s (physical id %s)", request_type, event.get("LogicalResourceId"), event.get("PhysicalResourceId"))
-    deadline = Deadline(context)
-    fallback_id = event.get("PhysicalResourceId") or f"CREATE_FAILED:{event.get('RequestId', 'unknown')}"
+    deadline = Deadline(context, SAFETY_MARGIN_SECONDS)
+    outcome = Outcome(event)
+    data: Dict[str, str] = {}
     try:
-        physical_id, data = HANDLERS[request_type](event, deadline)
-        send_response(event, "SUCCESS", physical_id, data, "OK")
+        data = HANDLERS[request_type](event, deadline, outcome)
+        status, reason = "SUCCESS", "OK"
     except JobError as error:
         LOG.error("%s", error)
-        send_response(event, "FAILED", error.physical_id or fallback_id, {}, str(error))
+        status, reason = "FAILED", str(error)
     except ClientError as error:
         code, message = describe_error(error)
         LOG.error("%s: %s", code, message)
-        send_response(event, "FAILED", fallback_id, {}, f"{code}: {message}")
+        status, reason = "FAILED", f"{error.operation_name}: {code}: {message}"
+    except BotoCoreError as error:
+        LOG.error("%s", error)
+        status, reason = "FAILED", f"{type(error).__name__}: {error}"
     except Exception as error:  # noqa: BLE001 - anything else must still reach CloudFormation
         LOG.exception("unexpected error")
+        status = "FAILED"
         reason = f"{type(error).__name__}: {error}. See log stream {getattr(context, 'log_stream_name', '?')}"
-        send_response(event, "FAILED", fallback_id, {}, reason)
+    body = response_body(event, status, outcome.physical_id, data if status == "SUCCESS" else {}, reason)
+    deliver(str(event["ResponseURL"]), body, Deadline(context, RESPONSE_MARGIN_SECONDS))
