@@ -164,10 +164,11 @@ class Deadline:
         return self._end - clock()
 
     def sleep(self, seconds: float) -> bool:
-        """Sleep ``seconds`` if that leaves time for one more attempt; False otherwise."""
-        if self.remaining() - seconds < MIN_ATTEMPT_SECONDS:
+        """Sleep up to ``seconds``, keeping time for one more attempt; False when there is none to spare."""
+        usable = self.remaining() - MIN_ATTEMPT_SECONDS
+        if usable <= 0:
             return False
-        sleep(seconds)
+        sleep(min(seconds, usable))
         return True
 
 
