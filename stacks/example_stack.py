@@ -33,5 +33,6 @@ class ExampleLabelingStack(Stack):
         CfnOutput(self, "JobName", value=self.job.job_name)
         CfnOutput(self, "InputTopicArn", value=self.job.input_topic.topic_arn)
         CfnOutput(self, "OutputTopicArn", value=self.job.output_topic.topic_arn)
-        CfnOutput(self, "InputBucketName", value=self.job.input_bucket.bucket_name)
+        if self.job.input_bucket is not None:  # image jobs have one; text jobs take inline text only
+            CfnOutput(self, "InputBucketName", value=self.job.input_bucket.bucket_name)
         CfnOutput(self, "OutputBucketName", value=self.job.output_bucket.bucket_name)

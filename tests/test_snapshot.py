@@ -46,7 +46,7 @@ def test_synthesis_is_deterministic_including_the_handler_asset_hash() -> None:
     assert json.dumps(again, sort_keys=True) == json.dumps(apps.example()[0], sort_keys=True)
 
 
-def test_warnings_have_stable_ids_and_appear_once_per_construct() -> None:
+def test_warnings_have_stable_ids_and_the_service_warning_appears_once_per_stack() -> None:
     app = apps.new_app()
     import aws_cdk as cdk
 
@@ -57,7 +57,34 @@ def test_warnings_have_stable_ids_and_appear_once_per_construct() -> None:
         TaskType.IMAGE_MULTI_CLASS, workforce=Workforce.public(price_per_task_usd="0.036")))
     StreamingLabelingJob(stack, "Private", **apps.job_kwargs(TaskType.IMAGE_MULTI_CLASS))
     warnings = assertions.Annotations.from_stack(stack).find_warning("*", assertions.Match.any_value())
-    texts = [str(w.entry.data) for w in warnings]
-    closed = [t for t in texts if "streaming-labeling:GroundTruthClosedToNewCustomers" in t]
-    mturk = [t for t in texts if "streaming-labeling:MechanicalTurkClosed" in t]
-    assert len(closed) == 2 and len(mturk) == 1
+    closed = [w for w in warnings if "streaming-labeling:GroundTruthClosedToNewCustomers" in str(w.entry.data)]
+    mturk = [w for w in warnings if "streaming-labeling:MechanicalTurkClosed" in str(w.entry.data)]
+    assert [w.id for w in closed] == ["/Warnings"]
+    assert [w.id for w in mturk] == ["/Warnings/Public"]
+
+
+@pytest.mark.parametrize("stack_warning_acknowledged_first", [True, False])
+def test_the_readme_code_acknowledges_each_warning(stack_warning_acknowledged_first: bool) -> None:
+    """The exact calls the README shows; the stack-wide one works before or after the jobs are added."""
+    import aws_cdk as cdk
+    from aws_cdk import aws_s3 as s3
+
+    from streaming_labeling import StreamingLabelingJob, TaskType, Workforce
+
+    stack = cdk.Stack(apps.new_app(), "Acknowledged")
+    if stack_warning_acknowledged_first:
+        cdk.Annotations.of(stack).acknowledge_warning(
+            "streaming-labeling:GroundTruthClosedToNewCustomers", "This account already uses Ground Truth")
+    job = StreamingLabelingJob(stack, "Public", **apps.job_kwargs(
+        TaskType.IMAGE_MULTI_CLASS, workforce=Workforce.public(price_per_task_usd="0.036"),
+        input_bucket_props=s3.BucketProps(enforce_ssl=False)))
+    before = assertions.Annotations.from_stack(stack).find_warning("*", assertions.Match.any_value())
+    assert any("OverriddenProp:input_bucket_props.enforce_ssl" in str(w.entry.data) for w in before)
+    if not stack_warning_acknowledged_first:
+        cdk.Annotations.of(stack).acknowledge_warning(
+            "streaming-labeling:GroundTruthClosedToNewCustomers", "This account already uses Ground Truth")
+    cdk.Annotations.of(job).acknowledge_warning("streaming-labeling:MechanicalTurkClosed", "Sandbox only")
+    cdk.Annotations.of(job).acknowledge_warning(
+        "streaming-labeling:OverriddenProp:input_bucket_props.enforce_ssl", "SSL stays enforced, as it should")
+    warnings = assertions.Annotations.from_stack(stack).find_warning("*", assertions.Match.any_value())
+    assert [str(w.entry.data) for w in warnings] == []

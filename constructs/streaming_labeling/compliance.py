@@ -7,12 +7,32 @@ whole rule; the README's security section lists every one.
 
 from __future__ import annotations
 
-from typing import Any, Dict, Sequence, Tuple
+from typing import Any, Optional, Sequence, Tuple
 
 from aws_cdk import Acknowledgment, CfnResource, Stack, Validations
 from constructs import IConstruct
 
-from .pseudo import pseudo
+from .cdk_internals import AUTO_DELETE_PROVIDER_ID, NOTIFICATIONS_HANDLER_ID, NOTIFICATIONS_HANDLER_POLICY_ID, child
+from .pseudo import Pseudo
+from .state import StackState
+
+#: aws-cdk-lib feature flags that decide how secure a resource is built. The library's
+#: constructs pin them on their own node, so an app without the recommended flags (a plain
+#: ``cdk.App()``, an older cdk.json) gets the same resources as one with them.
+SECURITY_FLAGS = {
+    # Log delivery by bucket policy, not the legacy LogDeliveryWrite ACL with ObjectWriter ownership.
+    "@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy": True,
+    # Block public access on every new bucket.
+    "@aws-cdk/aws-s3:publicAccessBlockedByDefault": True,
+    # Cross-account key policies scoped to the caller's account and region.
+    "@aws-cdk/aws-kms:reduceCrossAccountRegionPolicyScope": True,
+}
+
+
+def pin_security_flags(construct: IConstruct) -> None:
+    """Set SECURITY_FLAGS in the construct's context; call it before the construct has children."""
+    for flag, value in SECURITY_FLAGS.items():
+        construct.node.set_context(flag, value)
 
 REASONS = {
     "object-keys": "Object keys are the labeled data and are not known at synth time; the wildcard is below "
@@ -67,13 +87,10 @@ def nag_resource(scope: IConstruct, value: str) -> str:
             return str(separator).join(render(p) for p in parts)
         return str(part)
 
-    if value not in _RENDERED:
-        _RENDERED[value] = render(Stack.of(scope).resolve(value))
-    return _RENDERED[value]
-
-
-#: Token strings are unique in a process, so their rendering can be remembered (shared buckets).
-_RENDERED: Dict[str, str] = {}
+    rendered = StackState.of(scope).rendered
+    if value not in rendered:
+        rendered[value] = render(Stack.of(scope).resolve(value))
+    return rendered[value]
 
 
 def acknowledge_wildcard(construct: IConstruct, resource: str, reason_key: str) -> None:
@@ -88,9 +105,8 @@ def acknowledge_wildcards(construct: IConstruct, findings: Sequence[Tuple[str, s
     Validations.of(construct).acknowledge(*acknowledgments)
 
 
-def nag_pseudo(value: str) -> str:
+def nag_pseudo(p: Pseudo, value: str) -> str:
     """A string whose only tokens are pseudo parameters, as cdk-nag prints it; no jsii round trip."""
-    p = pseudo()
     for token, printed in (
         (p.partition, "<AWS::Partition>"),
         (p.region, "<AWS::Region>"),
@@ -116,3 +132,71 @@ def ignore_redundant_role_dependency(function: IConstruct) -> None:
     resource = function if isinstance(function, CfnResource) else function.node.default_child
     if isinstance(resource, CfnResource):
         resource.add_metadata("cfn-lint", {"config": {"ignore_checks": ["W3005"]}})
+
+
+def acknowledge_job_findings(
+    job: IConstruct,
+    state: StackState,
+    *,
+    execution_policy: IConstruct,
+    handler_policy: IConstruct,
+    queue_pattern: str,
+    log_stream_pattern: str,
+    job_pattern: str,
+    input_bucket_arn: Optional[str],
+    output_bucket_arn: str,
+    output_prefixes: Sequence[str],
+    config_prefix: str,
+    job_name_prefix: str,
+    destroy: bool,
+    sends_uploads: bool,
+) -> None:
+    """The cdk-nag findings of one job that AWS leaves no way around, each with its reason.
+
+    aws-cdk-lib's stack-wide singletons (the S3 notifications Lambda, the auto-delete
+    provider) are acknowledged by the first job that brings them.
+    """
+    p = state.pseudo
+    output_bucket = nag_resource(job, output_bucket_arn)
+    execution_findings = [(f"{output_bucket}/{prefix}*", "object-keys") for prefix in output_prefixes]
+    if input_bucket_arn is not None:
+        execution_findings.insert(0, (nag_resource(job, input_bucket_arn) + "/*", "object-keys"))
+    execution_findings += [
+        (nag_pseudo(p, queue_pattern), "queue"),
+        (nag_pseudo(p, log_stream_pattern), "log-stream"),
+        ("*", "no-resource-level"),
+    ]
+    acknowledge_wildcards(execution_policy, execution_findings)
+    acknowledge_wildcards(
+        handler_policy,
+        [
+            (nag_pseudo(p, job_pattern), "job-name"),
+            (f"{output_bucket}/{config_prefix}{job_name_prefix}-*", "job-name"),
+        ],
+    )
+    stack = Stack.of(job)
+    if destroy:
+        auto_delete = child(stack, AUTO_DELETE_PROVIDER_ID)
+        if auto_delete is not None and state.first_time(auto_delete):
+            acknowledge_lambda_placement(auto_delete)
+            acknowledge(auto_delete, "NIST.800.53.R5-IAMNoInlinePolicy", "cdk-internal-inline")
+            acknowledge(
+                auto_delete,
+                "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+                "AWSLambdaBasicExecutionRole]",
+                "cdk-internal-managed",
+            )
+            provider_function = child(auto_delete, "Handler")
+            if provider_function is not None:
+                ignore_redundant_role_dependency(provider_function)
+    if sends_uploads:
+        notifications = child(stack, NOTIFICATIONS_HANDLER_ID)
+        if notifications is not None and state.first_time(notifications):
+            acknowledge_lambda_placement(notifications)
+            ignore_redundant_role_dependency(notifications)
+
+
+def acknowledge_unrendered_notifications_policy(bucket_notifications: IConstruct) -> None:
+    unused_policy = child(bucket_notifications, NOTIFICATIONS_HANDLER_POLICY_ID)
+    if unused_policy is not None:
+        acknowledge(unused_policy, "NIST.800.53.R5-IAMNoInlinePolicy", "cdk-unrendered-policy")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import weakref
 from typing import Callable, Optional
 
 from aws_cdk import RemovalPolicy
@@ -11,7 +10,8 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
-from .pseudo import pseudo
+from .props import Required, consolidate, user_values
+from .state import StackState
 
 #: What the account's IAM policies may grant on the key: administration and symmetric-key use,
 #: spelled out instead of ``kms:*`` so that no statement carries a wildcard action.
@@ -72,30 +72,33 @@ def build_encryption_key(
     key_props: Optional[kms.KeyProps],
     removal_policy: RemovalPolicy,
 ) -> kms.IKey:
-    """The user's key, or a new one with rotation on.
+    """The user's key, or a new symmetric one with rotation on.
 
-    SNS rejects the AWS-managed ``alias/aws/sns`` key for a topic that S3 or
-    SageMaker publish to, so the default is a customer-managed key.
+    Every field of ``key_props`` reaches the key. SNS rejects the AWS-managed
+    ``alias/aws/sns`` key for a topic that S3 or SageMaker publish to, so the
+    default is a customer-managed key.
     """
     if existing_key is not None:
         return existing_key
-    props = key_props or kms.KeyProps()
-    return kms.Key(
+    settings = consolidate(
         scope,
-        "Key",
-        description=props.description or "Encrypts the topics and buckets of a Ground Truth streaming labeling job",
-        enable_key_rotation=True if props.enable_key_rotation is None else props.enable_key_rotation,
-        removal_policy=props.removal_policy or removal_policy,
-        pending_window=props.pending_window,
-        alias=props.alias,
-        admins=props.admins,
-        policy=props.policy or account_key_policy(),
-        rotation_period=props.rotation_period,
+        "encryption_key_props",
+        key_props,
+        defaults={
+            "description": "Encrypts the topics and buckets of a Ground Truth streaming labeling job",
+            "removal_policy": removal_policy,
+            "policy": account_key_policy(),
+        },
+        required={
+            "enable_key_rotation": Required(True, "the key material rotates yearly (AwsSolutions-KMS5)"),
+            "key_spec": Required(kms.KeySpec.SYMMETRIC_DEFAULT, "SNS and S3 encrypt only with symmetric keys"),
+            "key_usage": Required(kms.KeyUsage.ENCRYPT_DECRYPT, "SNS and S3 encrypt only with symmetric keys"),
+        },
     )
-
-
-#: Roles already named in each key's policy, so that jobs sharing a key and a role add one statement.
-_ROLES_IN_KEY_POLICY: weakref.WeakKeyDictionary[kms.Key, set[str]] = weakref.WeakKeyDictionary()
+    if not any(field in user_values(key_props) for field in ("key_spec", "key_usage")):
+        settings.pop("key_spec")
+        settings.pop("key_usage")
+    return kms.Key(scope, "Key", **settings)
 
 
 def allow_job_principals_in_key_policy(key: kms.Key, role_arn: str, statement_suffix: Callable[[], str]) -> None:
@@ -104,12 +107,15 @@ def allow_job_principals_in_key_policy(key: kms.Key, role_arn: str, statement_su
     The execution role (output encryption, reading the encrypted inputs, publishing to
     the encrypted output topic, as the developer guide's key policy lists) and SageMaker
     itself, both bound to this account. Statements are JSON, one jsii round trip each.
+    The roles already named are remembered by the key's stack, so that jobs sharing a
+    key and a role add one statement.
     """
-    roles = _ROLES_IN_KEY_POLICY.setdefault(key, set())
+    state = StackState.of(key)
+    roles = state.roles_in_key_policy.setdefault(key.node.path, set())
     if role_arn in roles:
         return
     roles.add(role_arn)
-    p = pseudo()
+    p = state.pseudo
     key.add_to_resource_policy(
         iam.PolicyStatement.from_json(
             {
@@ -138,7 +144,7 @@ def allow_job_principals_in_key_policy(key: kms.Key, role_arn: str, statement_su
                     "Principal": {"Service": "sagemaker.amazonaws.com"},
                     "Action": ["kms:GenerateDataKey*", "kms:Decrypt"],
                     "Resource": "*",
-                    "Condition": {"StringEquals": {"aws:SourceAccount": pseudo().account}},
+                    "Condition": {"StringEquals": {"aws:SourceAccount": p.account}},
                 }
             )
         )

@@ -13,29 +13,33 @@ from typing import Any, Dict, Optional, Sequence
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from .pseudo import pseudo
+from .pseudo import Pseudo
 
 SAGEMAKER_PRINCIPAL = "sagemaker.amazonaws.com"
-_P = pseudo()
-JOB_LOG_GROUP_ARN = f"arn:{_P.partition}:logs:{_P.region}:{_P.account}:log-group:/aws/sagemaker/LabelingJobs"
 
 
-def labeling_job_arn_pattern(job_name_prefix: str) -> str:
+def job_log_group_arn(p: Pseudo) -> str:
+    return p.arn("logs", "log-group:/aws/sagemaker/LabelingJobs")
+
+
+def labeling_job_arn_pattern(p: Pseudo, job_name_prefix: str) -> str:
     """ARN of every job this construct can create: ``<prefix>-<hash>``."""
-    return f"arn:{_P.partition}:sagemaker:{_P.region}:{_P.account}:labeling-job/{job_name_prefix}-*"
+    return p.arn("sagemaker", f"labeling-job/{job_name_prefix}-*")
 
 
-def ground_truth_queue_arn_pattern(job_name_prefix: str) -> str:
+def ground_truth_queue_arn_pattern(p: Pseudo, job_name_prefix: str) -> str:
     """The queue Ground Truth creates: ``GroundTruth-<job name in lowercase>``."""
-    return f"arn:{_P.partition}:sqs:{_P.region}:{_P.account}:GroundTruth-{job_name_prefix.lower()}-*"
+    return p.arn("sqs", f"GroundTruth-{job_name_prefix.lower()}-*")
 
 
-def job_log_stream_arn_pattern(job_name_prefix: str) -> str:
+def job_log_stream_arn_pattern(p: Pseudo, job_name_prefix: str) -> str:
     """Ground Truth logs each job to a stream named after it in ``/aws/sagemaker/LabelingJobs``."""
-    return f"{JOB_LOG_GROUP_ARN}:log-stream:{job_name_prefix.lower()}-*"
+    return f"{job_log_group_arn(p)}:log-stream:{job_name_prefix.lower()}-*"
 
 
-def build_execution_role(scope: Construct, *, existing_role: Optional[iam.IRole], job_name_prefix: str) -> iam.IRole:
+def build_execution_role(
+    scope: Construct, p: Pseudo, *, existing_role: Optional[iam.IRole], job_name_prefix: str
+) -> iam.IRole:
     """The user's role, or a new one that only SageMaker, for this account's jobs, can assume.
 
     The confused-deputy conditions use the ``IfExists`` forms: SageMaker does not
@@ -50,8 +54,8 @@ def build_execution_role(scope: Construct, *, existing_role: Optional[iam.IRole]
         description="Assumed by SageMaker Ground Truth to run a streaming labeling job",
         assumed_by=iam.ServicePrincipal(SAGEMAKER_PRINCIPAL).with_conditions(
             {
-                "StringEqualsIfExists": {"aws:SourceAccount": _P.account},
-                "ArnLikeIfExists": {"aws:SourceArn": labeling_job_arn_pattern(job_name_prefix)},
+                "StringEqualsIfExists": {"aws:SourceAccount": p.account},
+                "ArnLikeIfExists": {"aws:SourceArn": labeling_job_arn_pattern(p, job_name_prefix)},
             }
         ),
     )
@@ -64,10 +68,11 @@ def _statement(sid: str, actions: Sequence[str], resources: Sequence[str], **ext
 
 
 def execution_policy_document(
+    p: Pseudo,
     *,
     input_topic_arn: str,
     output_topic_arn: str,
-    input_bucket_arn: str,
+    input_bucket_arn: Optional[str],
     output_bucket_arn: str,
     key_arn: str,
     job_name_prefix: str,
@@ -79,15 +84,16 @@ def execution_policy_document(
     Built as plain JSON around token strings: one round trip to the jsii runtime for the
     whole document instead of several per statement, which keeps synthesis of many jobs fast.
     """
-    queue_arn = ground_truth_queue_arn_pattern(job_name_prefix)
+    queue_arn = ground_truth_queue_arn_pattern(p, job_name_prefix)
+    buckets = [arn for arn in (input_bucket_arn, output_bucket_arn) if arn is not None]
     statements = [
-        _statement("ReadInputObjects", ["s3:GetObject"], [f"{input_bucket_arn}/*"]),
+        *([_statement("ReadInputObjects", ["s3:GetObject"], [f"{input_bucket_arn}/*"])] if input_bucket_arn else []),
         _statement(
             "ReadWriteOutputObjects",
             ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"],
             [f"{output_bucket_arn}/{prefix}*" for prefix in output_prefixes],
         ),
-        _statement("ListBuckets", ["s3:GetBucketLocation", "s3:ListBucket"], [input_bucket_arn, output_bucket_arn]),
+        _statement("ListBuckets", ["s3:GetBucketLocation", "s3:ListBucket"], buckets),
         _statement(
             "UseKey",
             ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:ReEncryptFrom", "kms:ReEncryptTo",
@@ -121,7 +127,7 @@ def execution_policy_document(
         _statement(
             "JobLogs",
             ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
-            [JOB_LOG_GROUP_ARN, job_log_stream_arn_pattern(job_name_prefix)],
+            [job_log_group_arn(p), job_log_stream_arn_pattern(p, job_name_prefix)],
         ),
         _statement(
             "JobMetrics",

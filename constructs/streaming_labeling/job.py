@@ -1,11 +1,14 @@
-"""StreamingLabelingJob: a running Ground Truth streaming labeling job from ``cdk deploy``."""
+"""StreamingLabelingJob: a running Ground Truth streaming labeling job from ``cdk deploy``.
+
+The constructor is the wiring diagram: each concern is built by its own module
+(encryption, messaging, storage, execution_role, job_handler, request,
+compliance) and connected here.
+"""
 
 from __future__ import annotations
 
 import re
-import weakref
-from dataclasses import dataclass
-from typing import Any, Dict, List, Mapping, Optional, Sequence
+from typing import List, Mapping, Optional, Sequence, Tuple
 
 import jsii
 from aws_cdk import Annotations, CustomResource, Duration, RemovalPolicy, Stack
@@ -15,17 +18,10 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from constructs import Construct, IConstruct, IValidation
 
-from .compliance import (
-    acknowledge,
-    acknowledge_lambda_placement,
-    acknowledge_wildcards,
-    ignore_redundant_role_dependency,
-    nag_pseudo,
-    nag_resource,
-)
+from .cdk_internals import AUTO_DELETE_OBJECTS_ID, BUCKET_NOTIFICATIONS_ID, child
+from .compliance import acknowledge_job_findings, acknowledge_unrendered_notifications_policy, pin_security_flags
 from .encryption import allow_job_principals_in_key_policy, build_encryption_key
 from .execution_role import (
-    SAGEMAKER_PRINCIPAL,
     attach_execution_policy,
     build_execution_role,
     execution_policy_document,
@@ -33,62 +29,27 @@ from .execution_role import (
     job_log_stream_arn_pattern,
     labeling_job_arn_pattern,
 )
-from .job_handler import SERVICE_TIMEOUT, JobHandler
+from .job_handler import CONFIG_PREFIX, SERVICE_TIMEOUT, JobHandler, handler_statements
 from .messaging import build_topic, publish_uploads
 from .regions import BuiltInArns
-from .storage import FULL_CORS, IMAGE_CORS, build_data_bucket, shared_access_logs_bucket
+from .request import OUTPUT_PREFIX, Wiring, custom_resource_properties
+from .state import StackState
+from .storage import FULL_CORS, IMAGE_CORS, AccessLogs, build_data_bucket
 from .task_types import TaskType
-from .validation import MAX_JOB_NAME_PREFIX_LENGTH, JobSettings, check_exclusive, validate_job_settings
-from .worker_ui import label_category_config, worker_template
+from .validation import (
+    MAX_JOB_NAME_PREFIX_LENGTH,
+    JobSettings,
+    check_exclusive,
+    check_input_bucket,
+    validate_job_settings,
+)
 from .workforce import Workforce
 
 RESOURCE_TYPE = "Custom::SageMakerStreamingLabelingJob"
-#: aws-cdk-lib's singleton S3 notifications Lambda (id fixed by aws-cdk-lib).
-NOTIFICATIONS_HANDLER_ID = "BucketNotificationsHandler050a0587b7544547bf325f094a3db834"
-OUTPUT_PREFIX = "labels/"
-CONFIG_PREFIX = "labeling-job-config/"
 DEFAULT_TASK_TIME_LIMIT = Duration.minutes(5)
 WARNING_SERVICE_STATUS = "streaming-labeling:GroundTruthClosedToNewCustomers"
 WARNING_PUBLIC_CROWD = "streaming-labeling:MechanicalTurkClosed"
 WARNING_IMPORTED_KEY = "streaming-labeling:ImportedKeyPolicyNotManaged"
-
-
-@dataclass(frozen=True)
-class _Arns:
-    """Token strings of what one job is wired to, read from the jsii runtime once."""
-
-    input_topic: str
-    output_topic: str
-    input_bucket: str
-    output_bucket: str
-    output_bucket_name: str
-    key: str
-    role: str
-
-
-def handler_statements(arns: _Arns, prefix: str) -> List[iam.PolicyStatement]:
-    """What the handler may do for one job: its labeling jobs, its role, its config files."""
-    documents = [
-        {
-            "Effect": "Allow",
-            "Action": [
-                "sagemaker:CreateLabelingJob",
-                "sagemaker:DescribeLabelingJob",
-                "sagemaker:StopLabelingJob",
-                "sagemaker:AddTags",
-            ],
-            "Resource": labeling_job_arn_pattern(prefix),
-        },
-        {
-            "Effect": "Allow",
-            "Action": "iam:PassRole",
-            "Resource": arns.role,
-            "Condition": {"StringEquals": {"iam:PassedToService": SAGEMAKER_PRINCIPAL}},
-        },
-        {"Effect": "Allow", "Action": "s3:PutObject", "Resource": f"{arns.output_bucket}/{CONFIG_PREFIX}{prefix}-*"},
-        {"Effect": "Allow", "Action": "kms:GenerateDataKey", "Resource": arns.key},
-    ]
-    return [iam.PolicyStatement.from_json(document) for document in documents]
 
 
 @jsii.implements(IValidation)
@@ -100,17 +61,6 @@ class _PropsValidation:
 
     def validate(self) -> List[str]:
         return list(self._errors)
-
-
-_ACKNOWLEDGED: weakref.WeakSet[IConstruct] = weakref.WeakSet()
-
-
-def _first_time(construct: IConstruct) -> bool:
-    """True once per construct object: stack-wide singletons are acknowledged once, not per job."""
-    if construct in _ACKNOWLEDGED:
-        return False
-    _ACKNOWLEDGED.add(construct)
-    return True
 
 
 def default_job_name_prefix(construct_id: str) -> str:
@@ -152,6 +102,7 @@ class StreamingLabelingJob(Construct):
         initial_manifest_uri: Optional[str] = None,
         tags: Optional[Mapping[str, str]] = None,
         send_uploads_to_input_topic: Optional[bool] = None,
+        create_input_bucket: Optional[bool] = None,
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
         existing_input_topic: Optional[sns.ITopic] = None,
         input_topic_props: Optional[sns.TopicProps] = None,
@@ -191,36 +142,44 @@ class StreamingLabelingJob(Construct):
         :param tags: tags of the labeling job. Default: none.
         :param send_uploads_to_input_topic: publish S3 object-created events of the input bucket to the
             input topic. Default: true for non-text task types when this construct creates the input bucket.
+        :param create_input_bucket: create an input bucket for data objects sent as ``source-ref``.
+            Default: true, except for text task types, which take only inline ``{"source": ...}`` objects.
         :param removal_policy: what happens to the buckets and key when the stack is deleted.
             Default: RETAIN. DESTROY empties and deletes them, after the job has reached Stopped.
         :param existing_input_topic: your own input topic instead of a new one.
-        :param input_topic_props: props of the new input topic. Default: encrypted with the key, SSL only.
+        :param input_topic_props: props of the new input topic; every field reaches the topic, except that
+            the job's key, SSL-only publishing and a standard (not FIFO) topic are enforced, with a warning
+            ``streaming-labeling:OverriddenProp:<prop>.<field>`` for each value replaced.
         :param existing_output_topic: your own output topic instead of a new one.
         :param output_topic_props: props of the new output topic.
         :param existing_input_bucket: your own input bucket instead of a new one.
-        :param input_bucket_props: props of the new input bucket. Default: SSE-KMS, versioned, private.
+        :param input_bucket_props: props of the new input bucket; every field reaches the bucket. Default:
+            versioned, access-logged. Enforced (with a warning for each value replaced): SSE-KMS with the job's
+            key, all public access blocked, SSL only, ACLs disabled.
         :param existing_output_bucket: your own output bucket instead of a new one.
         :param output_bucket_props: props of the new output bucket.
         :param existing_encryption_key: your own KMS key instead of a new one.
-        :param encryption_key_props: props of the new key. Default: rotation on.
+        :param encryption_key_props: props of the new key; every field reaches the key. Enforced: rotation
+            on, a symmetric encryption key.
         :param existing_role: your own execution role; the job's statements are attached to it.
         :param access_logs_bucket: where new data buckets write access logs. Default: one bucket per stack.
         :param built_in_lambda_accounts: region -> account of the built-in task Lambdas.
             Default: the twelve regions listed in the SageMaker API reference.
         """
         super().__init__(scope, construct_id)
+        pin_security_flags(self)
+        state = StackState.of(self)
+        p = state.pseudo
         labels = list(labels or [])
-        tags = dict(tags or {})
         self.task_type = task_type
         self.workforce = workforce
-        self.job_name_prefix = job_name_prefix if job_name_prefix is not None else default_job_name_prefix(
-            construct_id
+        self.job_name_prefix = (
+            job_name_prefix if job_name_prefix is not None else default_job_name_prefix(construct_id)
         )
-        prefix_for_names = self.job_name_prefix.lower()
+        prefix = self.job_name_prefix.lower()
         if label_attribute_name is None:
-            label_attribute_name = prefix_for_names + ("-ref" if task_type.label_attribute_needs_ref else "")
+            label_attribute_name = prefix + ("-ref" if task_type.label_attribute_needs_ref else "")
         self.label_attribute_name = label_attribute_name
-
         settings = JobSettings(
             task_type=task_type,
             workforce=workforce,
@@ -228,7 +187,7 @@ class StreamingLabelingJob(Construct):
             task_description=task_description,
             labels=labels,
             job_name_prefix=self.job_name_prefix,
-            label_attribute_name=label_attribute_name,
+            label_attribute_name=self.label_attribute_name,
             workers_per_object=workers_per_object,
             task_time_limit_seconds=int((task_time_limit or DEFAULT_TASK_TIME_LIMIT).to_seconds()),
             task_availability_lifetime_seconds=(
@@ -238,10 +197,15 @@ class StreamingLabelingJob(Construct):
             task_keywords=task_keywords,
             initial_manifest_uri=initial_manifest_uri,
             source_label_attribute_name=source_label_attribute_name,
-            tags=tags,
+            tags=dict(tags or {}),
         )
-        errors = validate_job_settings(settings)
-        errors += check_exclusive(
+        if create_input_bucket is None:
+            create_input_bucket = task_type.accepts_s3_event_input
+        if send_uploads_to_input_topic is None:
+            send_uploads_to_input_topic = (
+                task_type.accepts_s3_event_input and existing_input_bucket is None and bool(create_input_bucket)
+            )
+        errors = validate_job_settings(settings) + check_exclusive(
             [
                 ("existing_input_topic", existing_input_topic, "input_topic_props", input_topic_props),
                 ("existing_output_topic", existing_output_topic, "output_topic_props", output_topic_props),
@@ -250,290 +214,184 @@ class StreamingLabelingJob(Construct):
                 ("existing_encryption_key", existing_encryption_key, "encryption_key_props", encryption_key_props),
             ]
         )
-        if send_uploads_to_input_topic and not task_type.accepts_s3_event_input:
-            errors.append(
-                f"send_uploads_to_input_topic: Ground Truth does not take S3 events for task type "
-                f"{task_type.name}; publish {{\"source\": \"<text>\"}} messages to the input topic instead"
-            )
+        errors += check_input_bucket(
+            task_type,
+            create_input_bucket=create_input_bucket,
+            existing_input_bucket=existing_input_bucket is not None,
+            input_bucket_props=input_bucket_props is not None,
+            send_uploads_to_input_topic=send_uploads_to_input_topic,
+        )
         stack = Stack.of(self)
         built_in = None if task_type.is_custom else BuiltInArns(stack, task_type, built_in_lambda_accounts)
         if built_in is not None:
             errors += built_in.errors
+        destroy = removal_policy == RemovalPolicy.DESTROY
+        handler = JobHandler.of(stack)
 
-        # --- resources -------------------------------------------------------
+        # --- encryption and messaging ------------------------------------------------
         self.encryption_key = build_encryption_key(
             self, existing_key=existing_encryption_key, key_props=encryption_key_props, removal_policy=removal_policy
         )
         self.input_topic = build_topic(
-            self, "InputTopic", existing_topic=existing_input_topic, topic_props=input_topic_props,
-            key=self.encryption_key,
+            self, "InputTopic", prop_name="input_topic_props", existing_topic=existing_input_topic,
+            topic_props=input_topic_props, key=self.encryption_key,
         )
         self.output_topic = build_topic(
-            self, "OutputTopic", existing_topic=existing_output_topic, topic_props=output_topic_props,
-            key=self.encryption_key,
+            self, "OutputTopic", prop_name="output_topic_props", existing_topic=existing_output_topic,
+            topic_props=output_topic_props, key=self.encryption_key,
         )
-        creates_a_bucket = existing_input_bucket is None or existing_output_bucket is None
+
+        # --- storage -----------------------------------------------------------------
+        wants_input_bucket = existing_input_bucket is not None or bool(create_input_bucket)
+        creates_a_bucket = existing_output_bucket is None or (wants_input_bucket and existing_input_bucket is None)
         self.access_logs_bucket: Optional[s3.IBucket] = access_logs_bucket
         if self.access_logs_bucket is None and creates_a_bucket:
-            self.access_logs_bucket = shared_access_logs_bucket(self, removal_policy=removal_policy)
-        address: List[str] = []
-
-        def job_address() -> str:
-            """Unique per job (a hash of its path), read from the jsii runtime only when needed."""
-            if not address:
-                address.append(self.node.addr)
-            return address[0]
-
-        logs_prefix = f"{prefix_for_names}-{job_address()[:8]}" if creates_a_bucket else ""
-        cors = [FULL_CORS] if task_type.needs_full_cors else [IMAGE_CORS]
-        handler = JobHandler.of(stack)
-        if send_uploads_to_input_topic is None:
-            send_uploads_to_input_topic = task_type.accepts_s3_event_input and existing_input_bucket is None
-        self.sends_uploads_to_input_topic = bool(send_uploads_to_input_topic) and task_type.accepts_s3_event_input
-        self.input_bucket = build_data_bucket(
-            self, "InputBucket", existing_bucket=existing_input_bucket, bucket_props=input_bucket_props,
-            key=self.encryption_key, cors=cors, access_logs_bucket=self.access_logs_bucket,
-            access_logs_prefix=f"{logs_prefix}/input-bucket/", removal_policy=removal_policy,
-            notifications_role=handler.notifications_role() if self.sends_uploads_to_input_topic else None,
+            self.access_logs_bucket = AccessLogs.of(self, removal_policy=removal_policy)
+        logs_prefix = f"{prefix}-{self.node.addr[:8]}" if creates_a_bucket else ""
+        self.sends_uploads_to_input_topic = (
+            wants_input_bucket and bool(send_uploads_to_input_topic) and task_type.accepts_s3_event_input
         )
+        self.input_bucket: Optional[s3.IBucket] = None
+        if wants_input_bucket:
+            self.input_bucket = build_data_bucket(
+                self, "InputBucket", prop_name="input_bucket_props", existing_bucket=existing_input_bucket,
+                bucket_props=input_bucket_props, key=self.encryption_key,
+                cors=[FULL_CORS] if task_type.needs_full_cors else [IMAGE_CORS],
+                access_logs_bucket=self.access_logs_bucket, access_logs_prefix=f"{logs_prefix}/input-bucket/",
+                removal_policy=removal_policy,
+                notifications_role=handler.notifications_role() if self.sends_uploads_to_input_topic else None,
+            )
         self.output_bucket = build_data_bucket(
-            self, "OutputBucket", existing_bucket=existing_output_bucket, bucket_props=output_bucket_props,
-            key=self.encryption_key, cors=[FULL_CORS] if task_type.needs_full_cors else [],
-            access_logs_bucket=self.access_logs_bucket, access_logs_prefix=f"{logs_prefix}/output-bucket/",
-            removal_policy=removal_policy,
+            self, "OutputBucket", prop_name="output_bucket_props", existing_bucket=existing_output_bucket,
+            bucket_props=output_bucket_props, key=self.encryption_key,
+            cors=[FULL_CORS] if task_type.needs_full_cors else [], access_logs_bucket=self.access_logs_bucket,
+            access_logs_prefix=f"{logs_prefix}/output-bucket/", removal_policy=removal_policy,
         )
-        if self.sends_uploads_to_input_topic:
-            publish_uploads(self.input_bucket, self.input_topic, self.encryption_key)
-            notifications = self.input_bucket.node.try_find_child("Notifications")
+        notifications: Optional[IConstruct] = None
+        if self.sends_uploads_to_input_topic and self.input_bucket is not None:
+            publish_uploads(self.input_bucket, self.input_topic, self.encryption_key, p)
+            notifications = child(self.input_bucket, BUCKET_NOTIFICATIONS_ID)
             if notifications is not None:
                 notifications.node.add_dependency(handler.allow_notifications(self.input_bucket.bucket_arn))
-                unused_policy = notifications.node.try_find_child("HandlerPolicy")
-                if unused_policy is not None:
-                    acknowledge(unused_policy, "NIST.800.53.R5-IAMNoInlinePolicy", "cdk-unrendered-policy")
+                acknowledge_unrendered_notifications_policy(notifications)
 
-        self.role = build_execution_role(self, existing_role=existing_role, job_name_prefix=prefix_for_names)
-        # Token strings read once: each attribute read is a round trip to the jsii runtime.
-        arns = _Arns(
+        # --- permissions ---------------------------------------------------------------
+        self.role = build_execution_role(self, p, existing_role=existing_role, job_name_prefix=prefix)
+        wiring = Wiring(  # token strings read once: each attribute read is a jsii round trip
             input_topic=self.input_topic.topic_arn,
             output_topic=self.output_topic.topic_arn,
-            input_bucket=self.input_bucket.bucket_arn,
+            input_bucket=self.input_bucket.bucket_arn if self.input_bucket is not None else None,
             output_bucket=self.output_bucket.bucket_arn,
             output_bucket_name=self.output_bucket.bucket_name,
             key=self.encryption_key.key_arn,
             role=self.role.role_arn,
         )
-        invoked = [
-            arn
-            for arn in (task_type.custom_pre_annotation_lambda_arn, task_type.custom_consolidation_lambda_arn)
-            if arn
-        ]
+        self.output_s3_uri = wiring.output_s3_uri
         self.execution_policy = attach_execution_policy(
             self,
             self.role,
             execution_policy_document(
-                input_topic_arn=arns.input_topic,
-                output_topic_arn=arns.output_topic,
-                input_bucket_arn=arns.input_bucket,
-                output_bucket_arn=arns.output_bucket,
-                key_arn=arns.key,
-                job_name_prefix=prefix_for_names,
+                p,
+                input_topic_arn=wiring.input_topic,
+                output_topic_arn=wiring.output_topic,
+                input_bucket_arn=wiring.input_bucket,
+                output_bucket_arn=wiring.output_bucket,
+                key_arn=wiring.key,
+                job_name_prefix=prefix,
                 output_prefixes=[OUTPUT_PREFIX, CONFIG_PREFIX],
-                invoked_function_arns=invoked,
+                invoked_function_arns=[
+                    arn
+                    for arn in (task_type.custom_pre_annotation_lambda_arn, task_type.custom_consolidation_lambda_arn)
+                    if arn
+                ],
             ),
         )
         if isinstance(self.encryption_key, kms.Key):
-            allow_job_principals_in_key_policy(self.encryption_key, arns.role, lambda: job_address()[:12])
-
-        # --- the job ---------------------------------------------------------
-        self.output_s3_uri = f"s3://{arns.output_bucket_name}/{OUTPUT_PREFIX}"
-        config_prefix = f"s3://{arns.output_bucket_name}/{CONFIG_PREFIX}"
-        template = worker_template(
-            task_type,
-            labels,
-            header=task_title,
-            short_instructions=instructions,
-            full_instructions=full_instructions,
-            source_label_attribute_name=source_label_attribute_name,
+            allow_job_principals_in_key_policy(self.encryption_key, wiring.role, lambda: self.node.addr[:12])
+        self.handler_policy = handler.allow_job(
+            handler_statements(p, prefix=prefix, role_arn=wiring.role, output_bucket_arn=wiring.output_bucket,
+                               key_arn=wiring.key)
         )
-        label_config = (
-            label_category_config(
-                task_type,
-                labels,
-                short_instructions=instructions,
-                full_instructions=full_instructions,
-                audit_label_attribute_name=source_label_attribute_name,
-            )
-            if labels
-            else None
-        )
-        request = self._create_request(settings, built_in, workforce, arns)
-        properties: Dict[str, Any] = {
-            "JobNamePrefix": prefix_for_names,
-            "Request": request,
-            "ConfigS3Prefix": config_prefix,
-            "ConfigKmsKeyId": arns.key,
-            "WaitForStoppedOnDelete": "true" if removal_policy == RemovalPolicy.DESTROY else "false",
-        }
-        if label_config is not None:
-            properties["LabelCategoryConfig"] = label_config
-        if template is not None:
-            properties["UiTemplate"] = template
 
-        self.handler_policy = handler.allow_job(handler_statements(arns, prefix_for_names))
+        # --- the job -------------------------------------------------------------------
         self.resource = CustomResource(
             self,
             "Resource",
             service_token=handler.function_arn,
             resource_type=RESOURCE_TYPE,
-            properties=properties,
+            properties=custom_resource_properties(
+                settings, built_in, wiring, instructions=instructions, full_instructions=full_instructions,
+                wait_for_stopped_on_delete=destroy,
+            ),
             service_timeout=SERVICE_TIMEOUT,
         )
-        # The job starts only after every permission, policy and notification exists,
-        # and is stopped before any of them (or the handler's own policy) is deleted.
-        # Resources the request already references are ordered by the reference itself.
+        # The job starts after every permission, policy and notification it needs exists, and is
+        # stopped before any of them (or the handler's own policy) is deleted, and before a DESTROY
+        # empties its buckets. What the request references is ordered by the reference itself.
         self.resource.node.add_dependency(
             self.execution_policy,
             self.handler_policy,
             handler.logs_policy,
-            *self._policies_and_notifications(
-                created_topics=[t for t, given in ((self.input_topic, existing_input_topic),
-                                                   (self.output_topic, existing_output_topic)) if given is None],
-                created_buckets=[b for b, given in ((self.input_bucket, existing_input_bucket),
-                                                    (self.output_bucket, existing_output_bucket)) if given is None],
-                destroy=removal_policy == RemovalPolicy.DESTROY,
+            *self._created_bucket_children(
+                [(self.input_bucket, existing_input_bucket), (self.output_bucket, existing_output_bucket)],
+                notifications=notifications,
+                destroy=destroy,
             ),
         )
         self.job_name = self.resource.get_att_string("JobName")
         self.job_arn = self.resource.get_att_string("JobArn")
 
-        self._warn(existing_encryption_key is not None and not isinstance(existing_encryption_key, kms.Key))
-        self._acknowledge_findings(prefix_for_names, arns, stack, destroy=removal_policy == RemovalPolicy.DESTROY)
+        self._warn(state, existing_encryption_key is not None and not isinstance(existing_encryption_key, kms.Key))
+        acknowledge_job_findings(
+            self,
+            state,
+            execution_policy=self.execution_policy,
+            handler_policy=self.handler_policy,
+            queue_pattern=ground_truth_queue_arn_pattern(p, prefix),
+            log_stream_pattern=job_log_stream_arn_pattern(p, prefix),
+            job_pattern=labeling_job_arn_pattern(p, prefix),
+            input_bucket_arn=wiring.input_bucket,
+            output_bucket_arn=wiring.output_bucket,
+            output_prefixes=[OUTPUT_PREFIX, CONFIG_PREFIX],
+            config_prefix=CONFIG_PREFIX,
+            job_name_prefix=prefix,
+            destroy=destroy,
+            sends_uploads=self.sends_uploads_to_input_topic,
+        )
         if errors:
             self.node.add_validation(_PropsValidation(errors))
 
     # --- wiring helpers --------------------------------------------------------
 
-    def _policies_and_notifications(
-        self, *, created_topics: Sequence[sns.ITopic], created_buckets: Sequence[s3.IBucket], destroy: bool
+    @staticmethod
+    def _created_bucket_children(
+        buckets: Sequence[Tuple[Optional[s3.IBucket], Optional[s3.IBucket]]],
+        *,
+        notifications: Optional[IConstruct],
+        destroy: bool,
     ) -> List[IConstruct]:
-        """Children of the topics and buckets that the request does not reference."""
-        wanted = [(topic, "Policy") for topic in created_topics] + [(bucket, "Policy") for bucket in created_buckets]
-        if self.sends_uploads_to_input_topic:
-            wanted.append((self.input_bucket, "Notifications"))
-        if destroy:
-            wanted += [(bucket, "AutoDeleteObjectsCustomResource") for bucket in created_buckets]
-        children: List[IConstruct] = []
-        for parent, child_id in wanted:
-            child = parent.node.try_find_child(child_id)
-            if child is not None:
-                children.append(child)
+        """Bucket policies, the upload notification and the auto-delete resources of created buckets."""
+        children: List[IConstruct] = [notifications] if notifications is not None else []
+        for bucket, given in buckets:
+            if bucket is None or given is not None or not isinstance(bucket, s3.Bucket):
+                continue
+            if bucket.policy is not None:
+                children.append(bucket.policy)
+            auto_delete = child(bucket, AUTO_DELETE_OBJECTS_ID) if destroy else None
+            if auto_delete is not None:
+                children.append(auto_delete)
         return children
 
-    def _create_request(
-        self, settings: JobSettings, built_in: Optional[BuiltInArns], workforce: Workforce, arns: _Arns
-    ) -> Dict[str, Any]:
-        """The CreateLabelingJob request; the handler adds the name and the S3 URIs of the config files."""
-        task_type = settings.task_type
-        if built_in is not None:
-            pre_arn = built_in.pre_annotation_lambda_arn
-            acs_arn = built_in.consolidation_lambda_arn
-        else:
-            pre_arn = task_type.custom_pre_annotation_lambda_arn or ""
-            acs_arn = task_type.custom_consolidation_lambda_arn or ""
-        human_task: Dict[str, Any] = {
-            "WorkteamArn": workforce.workteam_arn,
-            "PreHumanTaskLambdaArn": pre_arn,
-            "TaskTitle": settings.task_title,
-            "TaskDescription": settings.task_description,
-            "NumberOfHumanWorkersPerDataObject": settings.workers_per_object,
-            "TaskTimeLimitInSeconds": settings.task_time_limit_seconds,
-            "AnnotationConsolidationConfig": {"AnnotationConsolidationLambdaArn": acs_arn},
-        }
-        if built_in is not None and task_type.uses_built_in_ui:
-            human_task["UiConfig"] = {"HumanTaskUiArn": built_in.human_task_ui_arn}
-        if settings.task_keywords:
-            human_task["TaskKeywords"] = list(settings.task_keywords)
-        if settings.task_availability_lifetime_seconds is not None:
-            human_task["TaskAvailabilityLifetimeInSeconds"] = settings.task_availability_lifetime_seconds
-        if settings.max_concurrent_tasks is not None:
-            human_task["MaxConcurrentTaskCount"] = settings.max_concurrent_tasks
-        price = workforce.public_task_price()
-        if price is not None:
-            human_task["PublicWorkforceTaskPrice"] = price
-
-        data_source: Dict[str, Any] = {"SnsDataSource": {"SnsTopicArn": arns.input_topic}}
-        if settings.initial_manifest_uri:
-            data_source["S3DataSource"] = {"ManifestS3Uri": settings.initial_manifest_uri}
-        input_config: Dict[str, Any] = {"DataSource": data_source}
-        if workforce.content_classifiers:
-            input_config["DataAttributes"] = {
-                "ContentClassifiers": [classifier.value for classifier in workforce.content_classifiers]
-            }
-        request: Dict[str, Any] = {
-            "LabelAttributeName": settings.label_attribute_name,
-            "InputConfig": input_config,
-            "OutputConfig": {
-                "S3OutputPath": self.output_s3_uri,
-                "SnsTopicArn": arns.output_topic,
-                "KmsKeyId": arns.key,
-            },
-            "RoleArn": arns.role,
-            "HumanTaskConfig": human_task,
-        }
-        if settings.tags:
-            request["Tags"] = [{"Key": key, "Value": value} for key, value in sorted(settings.tags.items())]
-        return request
-
-    def _acknowledge_findings(self, prefix: str, arns: _Arns, stack: Stack, *, destroy: bool) -> None:
-        """The cdk-nag findings that AWS leaves no way around, each with its reason."""
-        input_objects = nag_resource(self, arns.input_bucket) + "/*"
-        output_bucket = nag_resource(self, arns.output_bucket)
-        acknowledge_wildcards(
-            self.execution_policy,
-            [
-                (input_objects, "object-keys"),
-                (f"{output_bucket}/{OUTPUT_PREFIX}*", "object-keys"),
-                (f"{output_bucket}/{CONFIG_PREFIX}*", "object-keys"),
-                (nag_pseudo(ground_truth_queue_arn_pattern(prefix)), "queue"),
-                (nag_pseudo(job_log_stream_arn_pattern(prefix)), "log-stream"),
-                ("*", "no-resource-level"),
-            ],
-        )
-        acknowledge_wildcards(
-            self.handler_policy,
-            [
-                (nag_pseudo(labeling_job_arn_pattern(prefix)), "job-name"),
-                (f"{output_bucket}/{CONFIG_PREFIX}{prefix}-*", "job-name"),
-            ],
-        )
-        # aws-cdk-lib's stack-wide singletons: acknowledged by the first job that brings them.
-        if destroy:
-            auto_delete = stack.node.try_find_child("Custom::S3AutoDeleteObjectsCustomResourceProvider")
-            if auto_delete is not None and _first_time(auto_delete):
-                acknowledge_lambda_placement(auto_delete)
-                acknowledge(auto_delete, "NIST.800.53.R5-IAMNoInlinePolicy", "cdk-internal-inline")
-                acknowledge(
-                    auto_delete,
-                    "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
-                    "AWSLambdaBasicExecutionRole]",
-                    "cdk-internal-managed",
-                )
-                provider_function = auto_delete.node.try_find_child("Handler")
-                if provider_function is not None:
-                    ignore_redundant_role_dependency(provider_function)
-        if self.sends_uploads_to_input_topic:
-            notifications = stack.node.try_find_child(NOTIFICATIONS_HANDLER_ID)
-            if notifications is not None and _first_time(notifications):
-                acknowledge_lambda_placement(notifications)
-                ignore_redundant_role_dependency(notifications)
-
-    def _warn(self, imported_key: bool) -> None:
+    def _warn(self, state: StackState, imported_key: bool) -> None:
+        """Warnings with stable ids; the README shows how to acknowledge each."""
+        if WARNING_SERVICE_STATUS not in state.warned:  # once per stack, on the stack
+            state.warned.add(WARNING_SERVICE_STATUS)
+            Annotations.of(Stack.of(self)).add_warning_v2(
+                WARNING_SERVICE_STATUS,
+                "Amazon SageMaker Ground Truth is no longer open to new customers (since 2026-07-30): "
+                "CreateLabelingJob succeeds only in accounts that already use Ground Truth.",
+            )
         annotations = Annotations.of(self)
-        annotations.add_warning_v2(
-            WARNING_SERVICE_STATUS,
-            "Amazon SageMaker Ground Truth is no longer open to new customers (since 2026-07-30): "
-            "CreateLabelingJob succeeds only in accounts that already use Ground Truth.",
-        )
         if self.workforce.is_public:
             annotations.add_warning_v2(
                 WARNING_PUBLIC_CROWD,
@@ -551,9 +409,10 @@ class StreamingLabelingJob(Construct):
     # --- public API ------------------------------------------------------------
 
     def grant_send_data(self, grantee: iam.IGrantable) -> iam.Grant:
-        """Publish data objects to the input topic and upload them to the input bucket."""
+        """Publish data objects to the input topic and upload them to the input bucket, if the job has one."""
         grant = self.input_topic.grant_publish(grantee)
-        grant = grant.combine(self.input_bucket.grant_put(grantee))
+        if self.input_bucket is not None:
+            grant = grant.combine(self.input_bucket.grant_put(grantee))
         return grant.combine(self.encryption_key.grant(grantee, "kms:GenerateDataKey", "kms:Decrypt"))
 
     def grant_read_output(self, grantee: iam.IGrantable) -> iam.Grant:

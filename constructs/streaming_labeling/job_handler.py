@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import weakref
 from pathlib import Path
-from typing import List, Sequence
+from typing import List, Optional, Sequence
 
 from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
@@ -13,14 +12,21 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from .compliance import acknowledge_lambda_placement, acknowledge_wildcard, ignore_redundant_role_dependency
+from .compliance import (
+    acknowledge_lambda_placement,
+    acknowledge_wildcard,
+    ignore_redundant_role_dependency,
+    pin_security_flags,
+)
 from .encryption import account_key_policy
-from .pseudo import pseudo
+from .execution_role import SAGEMAKER_PRINCIPAL, labeling_job_arn_pattern
+from .pseudo import Pseudo
+from .state import StackState
 
 HANDLER_DIR = Path(__file__).parent / "handler"
 HANDLER_ID = "StreamingLabelingJobHandler"
-#: Each stack's handler, found without a jsii round trip on every job.
-_HANDLERS: weakref.WeakKeyDictionary[Stack, JobHandler] = weakref.WeakKeyDictionary()
+#: Where the handler writes each job's label-category file and worker template.
+CONFIG_PREFIX = "labeling-job-config/"
 #: Lambda's maximum. The handler stops waiting before it, from the context's remaining time.
 HANDLER_TIMEOUT = Duration.minutes(15)
 #: How long CloudFormation waits for an answer if the handler never sends one.
@@ -30,14 +36,41 @@ SERVICE_TIMEOUT = Duration.minutes(20)
 JOBS_PER_POLICY = 8
 
 
-def _lambda_role(scope: Construct, construct_id: str, description: str) -> iam.Role:
+def handler_statements(
+    p: Pseudo, *, prefix: str, role_arn: str, output_bucket_arn: str, key_arn: str
+) -> List[iam.PolicyStatement]:
+    """What the handler may do for one job: its labeling jobs, its role, its config files."""
+    documents = [
+        {
+            "Effect": "Allow",
+            "Action": [
+                "sagemaker:CreateLabelingJob",
+                "sagemaker:DescribeLabelingJob",
+                "sagemaker:StopLabelingJob",
+                "sagemaker:AddTags",
+            ],
+            "Resource": labeling_job_arn_pattern(p, prefix),
+        },
+        {
+            "Effect": "Allow",
+            "Action": "iam:PassRole",
+            "Resource": role_arn,
+            "Condition": {"StringEquals": {"iam:PassedToService": SAGEMAKER_PRINCIPAL}},
+        },
+        {"Effect": "Allow", "Action": "s3:PutObject", "Resource": f"{output_bucket_arn}/{CONFIG_PREFIX}{prefix}-*"},
+        {"Effect": "Allow", "Action": "kms:GenerateDataKey", "Resource": key_arn},
+    ]
+    return [iam.PolicyStatement.from_json(document) for document in documents]
+
+
+def _lambda_role(scope: Construct, construct_id: str, description: str, p: Pseudo) -> iam.Role:
     """A role only Lambda functions of this account can assume; permissions come from managed policies."""
     return iam.Role(
         scope,
         construct_id,
         description=description,
         assumed_by=iam.ServicePrincipal("lambda.amazonaws.com").with_conditions(
-            {"StringEquals": {"aws:SourceAccount": pseudo().account}}
+            {"StringEquals": {"aws:SourceAccount": p.account}}
         ),
     )
 
@@ -64,6 +97,8 @@ class JobHandler(Construct):
 
     def __init__(self, scope: Construct, construct_id: str) -> None:
         super().__init__(scope, construct_id)
+        pin_security_flags(self)
+        p = self.pseudo = StackState.of(self).pseudo
         self.logs_key = kms.Key(
             self,
             "LogsKey",
@@ -75,7 +110,7 @@ class JobHandler(Construct):
         self.logs_key.add_to_resource_policy(
             iam.PolicyStatement(
                 sid="AllowCloudWatchLogsOfThisAccount",
-                principals=[iam.ServicePrincipal(f"logs.{pseudo().region}.amazonaws.com")],
+                principals=[iam.ServicePrincipal(f"logs.{p.region}.amazonaws.com")],
                 actions=[
                     "kms:Encrypt",
                     "kms:Decrypt",
@@ -87,7 +122,7 @@ class JobHandler(Construct):
                 conditions={
                     "StringLike": {
                         "kms:EncryptionContext:aws:logs:arn": (
-                            f"arn:{pseudo().partition}:logs:{pseudo().region}:{pseudo().account}:log-group:*"
+                            p.arn("logs", "log-group:*")
                         )
                     }
                 },
@@ -102,11 +137,10 @@ class JobHandler(Construct):
         )
         #: Lambda names its log streams at run time.
         self.log_streams_arn = (
-            f"arn:{pseudo().partition}:logs:{pseudo().region}:{pseudo().account}:log-group:"
-            f"{self.log_group.log_group_name}:log-stream:*"
+            p.arn("logs", f"log-group:{self.log_group.log_group_name}:log-stream:*")
         )
         self.role = _lambda_role(
-            self, "Role", "Creates and stops SageMaker Ground Truth streaming labeling jobs for CloudFormation"
+            self, "Role", "Creates and stops SageMaker Ground Truth streaming labeling jobs for CloudFormation", p
         )
         self.logs_policy = iam.ManagedPolicy(
             self,
@@ -138,18 +172,14 @@ class JobHandler(Construct):
         acknowledge_wildcard(self.logs_policy, self.log_streams_arn, "lambda-log-streams")
         acknowledge_lambda_placement(self.function)
         ignore_redundant_role_dependency(self.function)
-        self._notifications_role: iam.Role | None = None
-        self._notifications_policies: PolicyPool | None = None
+        self._notifications_role: Optional[iam.Role] = None
+        self._notifications_policies: Optional[PolicyPool] = None
 
     @staticmethod
     def of(stack: Stack) -> JobHandler:
         """The stack's handler, created on first use: one per stack, however many jobs."""
-        handler = _HANDLERS.get(stack)
-        if handler is None:
-            existing = stack.node.try_find_child(HANDLER_ID)
-            handler = existing if isinstance(existing, JobHandler) else JobHandler(stack, HANDLER_ID)
-            _HANDLERS[stack] = handler
-        return handler
+        existing = stack.node.try_find_child(HANDLER_ID)
+        return existing if isinstance(existing, JobHandler) else JobHandler(stack, HANDLER_ID)
 
     def allow_job(self, statements: Sequence[iam.PolicyStatement]) -> iam.ManagedPolicy:
         """Add one job's statements to the handler's policies; the job must depend on the result."""
@@ -165,7 +195,8 @@ class JobHandler(Construct):
         """
         if self._notifications_role is None:
             self._notifications_role = _lambda_role(
-                self, "NotificationsRole", "Configures S3 event notifications of labeling-job input buckets"
+                self, "NotificationsRole", "Configures S3 event notifications of labeling-job input buckets",
+                self.pseudo,
             )
             self._notifications_policies = PolicyPool(self, "NotificationsPolicies", [self._notifications_role])
         return self._notifications_role.without_policy_updates()

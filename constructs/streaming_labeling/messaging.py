@@ -11,37 +11,43 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from .pseudo import pseudo
+from .props import Required, consolidate
+from .pseudo import Pseudo
 
 
 def build_topic(
     scope: Construct,
     construct_id: str,
     *,
+    prop_name: str,
     existing_topic: Optional[sns.ITopic],
     topic_props: Optional[sns.TopicProps],
     key: kms.IKey,
 ) -> sns.ITopic:
     """The user's topic, or a new one encrypted with the job's key and closed to plain HTTP.
 
-    New topics are standard topics: Ground Truth documents streaming input
-    for standard topics only. SNS signs deliveries with SHA256 (version 2).
+    Every field of ``topic_props`` reaches the topic. New topics are standard topics:
+    Ground Truth documents streaming input for standard topics only. SNS signs
+    deliveries with SHA256 (version 2) unless the user asks otherwise.
     """
     if existing_topic is not None:
         return existing_topic
-    props = topic_props or sns.TopicProps()
-    return sns.Topic(
+    settings = consolidate(
         scope,
-        construct_id,
-        display_name=props.display_name,
-        topic_name=props.topic_name,
-        master_key=props.master_key or key,
-        enforce_ssl=True if props.enforce_ssl is None else props.enforce_ssl,
-        logging_configs=props.logging_configs,
-        message_retention_period_in_days=props.message_retention_period_in_days,
-        signature_version=props.signature_version or "2",
-        tracing_config=props.tracing_config,
+        prop_name,
+        topic_props,
+        defaults={"signature_version": "2"},
+        required={
+            "master_key": Required(
+                key, "the job's role, SageMaker and S3 are granted the job's key; bring your own key with "
+                "existing_encryption_key"
+            ),
+            "enforce_ssl": Required(True, "the topic refuses publishing over plain HTTP"),
+            "fifo": Required(False, "Ground Truth takes streaming input from standard topics only"),
+        },
     )
+    settings.pop("fifo")
+    return sns.Topic(scope, construct_id, **settings)
 
 
 @jsii.implements(s3.IBucketNotificationDestination)
@@ -52,8 +58,9 @@ class _TopicDestination:
     the topic's ``aws:SourceArn``) conditions instead.
     """
 
-    def __init__(self, topic: sns.ITopic) -> None:
+    def __init__(self, topic: sns.ITopic, p: Pseudo) -> None:
         self._topic = topic
+        self._p = p
 
     def bind(self, scope: Construct, bucket: s3.IBucket) -> s3.BucketNotificationDestinationConfig:
         result = self._topic.add_to_resource_policy(
@@ -64,7 +71,7 @@ class _TopicDestination:
                 resources=[self._topic.topic_arn],
                 conditions={
                     "ArnLike": {"aws:SourceArn": bucket.bucket_arn},
-                    "StringEquals": {"aws:SourceAccount": pseudo().account},
+                    "StringEquals": {"aws:SourceAccount": self._p.account},
                 },
             )
         )
@@ -76,15 +83,15 @@ class _TopicDestination:
         )
 
 
-def publish_uploads(bucket: s3.IBucket, topic: sns.ITopic, key: kms.IKey) -> None:
+def publish_uploads(bucket: s3.IBucket, topic: sns.ITopic, key: kms.IKey, p: Pseudo) -> None:
     """Every object created in ``bucket`` becomes a message on ``topic``, encrypted with ``key``."""
-    bucket.add_event_notification(s3.EventType.OBJECT_CREATED, _TopicDestination(topic))  # type: ignore[arg-type]
+    bucket.add_event_notification(s3.EventType.OBJECT_CREATED, _TopicDestination(topic, p))  # type: ignore[arg-type]
     key.add_to_resource_policy(
         iam.PolicyStatement(
             sid="AllowS3ToPublishToEncryptedTopics",
             principals=[iam.ServicePrincipal("s3.amazonaws.com")],
             actions=["kms:GenerateDataKey*", "kms:Decrypt"],
             resources=["*"],
-            conditions={"StringEquals": {"aws:SourceAccount": pseudo().account}},
+            conditions={"StringEquals": {"aws:SourceAccount": p.account}},
         )
     )

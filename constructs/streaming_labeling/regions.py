@@ -9,12 +9,13 @@ with a message that lists the supported regions.
 
 from __future__ import annotations
 
-import weakref
-from typing import Dict, List, Mapping, Optional, Tuple
+import hashlib
+import json
+from typing import Dict, List, Mapping, Optional
 
-from aws_cdk import Aws, CfnMapping, CfnRule, CfnRuleAssertion, Fn, Stack, Token
+from aws_cdk import Aws, CfnMapping, CfnRule, CfnRuleAssertion, Fn, Stack
 
-from .pseudo import pseudo
+from .state import StackState
 from .task_types import BUILT_IN_LAMBDA_ACCOUNTS, HUMAN_TASK_UI_ACCOUNT, TaskType
 
 MAPPING_ID = "GroundTruthBuiltInLambdaAccounts"
@@ -28,24 +29,12 @@ def unsupported_region_message(region: str, accounts: Mapping[str, str]) -> str:
     )
 
 
-_REGIONS: weakref.WeakKeyDictionary[Stack, Tuple[str, bool]] = weakref.WeakKeyDictionary()
-_ACCOUNT_LOOKUPS: weakref.WeakKeyDictionary[Stack, str] = weakref.WeakKeyDictionary()
-
-
-def _stack_region(stack: Stack) -> Tuple[str, bool]:
-    """The stack's region and whether it is a token, read once per stack."""
-    if stack not in _REGIONS:
-        region = stack.region
-        _REGIONS[stack] = (region, Token.is_unresolved(region))
-    return _REGIONS[stack]
-
-
-def _account_lookup(stack: Stack, arns: BuiltInArns) -> str:
-    """``Fn::FindInMap`` of the region's account, with the mapping and rule made once per stack."""
-    if stack not in _ACCOUNT_LOOKUPS:
-        _ACCOUNT_LOOKUPS[stack] = arns.mapping(stack).find_in_map(pseudo().region, "account")
-        arns.ensure_rule(stack)
-    return _ACCOUNT_LOOKUPS[stack]
+def mapping_suffix(accounts: Mapping[str, str]) -> str:
+    """"" for the default accounts; otherwise a short hash, one mapping and rule per distinct table."""
+    if dict(accounts) == dict(BUILT_IN_LAMBDA_ACCOUNTS):
+        return ""
+    table = json.dumps(dict(sorted(accounts.items())), separators=(",", ":"))
+    return hashlib.sha256(table.encode()).hexdigest()[:8]
 
 
 class BuiltInArns:
@@ -54,34 +43,39 @@ class BuiltInArns:
     def __init__(self, stack: Stack, task_type: TaskType, accounts: Optional[Mapping[str, str]] = None) -> None:
         self.accounts: Dict[str, str] = dict(accounts or BUILT_IN_LAMBDA_ACCOUNTS)
         self.task_type = task_type
-        region, region_is_token = _stack_region(stack)
+        state = StackState.of(stack)
         self.errors: List[str] = []
-        if region_is_token:
-            self._region = pseudo().region
-            self._account = _account_lookup(stack, self)
+        if state.region_is_token:
+            self._region = state.pseudo.region
+            self._account = self._account_lookup(stack, state)
         else:
-            self._region = region
-            self._account = self.accounts.get(region, "000000000000")
-            if region not in self.accounts:
-                self.errors.append(unsupported_region_message(region, self.accounts))
+            self._region = state.region
+            self._account = self.accounts.get(state.region, "000000000000")
+            if state.region not in self.accounts:
+                self.errors.append(unsupported_region_message(state.region, self.accounts))
 
-    def mapping(self, stack: Stack) -> CfnMapping:
-        existing = stack.node.try_find_child(MAPPING_ID)
-        if isinstance(existing, CfnMapping):
-            return existing
-        return CfnMapping(
-            stack,
-            MAPPING_ID,
-            mapping={region: {"account": account} for region, account in sorted(self.accounts.items())},
-        )
+    def _account_lookup(self, stack: Stack, state: StackState) -> str:
+        """``Fn::FindInMap`` of the region's account in this table's mapping, made once per stack and table.
 
-    def ensure_rule(self, stack: Stack) -> None:
-        if stack.node.try_find_child(RULE_ID) is not None:
-            return
+        Jobs with different ``built_in_lambda_accounts`` get a mapping (and a region rule) each,
+        so every job's table takes effect.
+        """
+        suffix = mapping_suffix(self.accounts)
+        if suffix not in state.account_lookups:
+            mapping = CfnMapping(
+                stack,
+                MAPPING_ID + suffix,
+                mapping={region: {"account": account} for region, account in sorted(self.accounts.items())},
+            )
+            state.account_lookups[suffix] = mapping.find_in_map(state.pseudo.region, "account")
+            self._region_rule(stack, RULE_ID + suffix)
+        return state.account_lookups[suffix]
+
+    def _region_rule(self, stack: Stack, rule_id: str) -> None:
         regions = sorted(self.accounts)
         CfnRule(
             stack,
-            RULE_ID,
+            rule_id,
             assertions=[
                 CfnRuleAssertion(
                     assert_=Fn.condition_contains(regions, Aws.REGION),

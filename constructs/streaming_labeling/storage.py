@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import List, Optional
+from typing import Any, Dict, List, Optional
 
 from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
@@ -10,7 +10,8 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from .compliance import acknowledge
+from .compliance import acknowledge, pin_security_flags
+from .props import Required, consolidate
 
 #: CORS that Ground Truth needs for image tasks: workers' browsers GET the objects.
 IMAGE_CORS = s3.CorsRule(
@@ -29,42 +30,71 @@ FULL_CORS = s3.CorsRule(
 )
 
 
-ACCESS_LOGS_BUCKET_ID = "StreamingLabelingAccessLogsBucket"
+ACCESS_LOGS_ID = "StreamingLabelingAccessLogs"
 
 
-def shared_access_logs_bucket(scope: Construct, *, removal_policy: RemovalPolicy) -> s3.Bucket:
+class AccessLogs(Construct):
     """One bucket per stack for the server access logs of every job's data buckets.
 
     S3 log delivery supports only SSE-S3. The bucket is created by the first job that
-    needs it and takes that job's removal policy. Object ownership is left to
-    aws-cdk-lib: with the ``serverAccessLogsUseBucketPolicy`` feature flag log delivery
-    is granted by bucket policy, without it by an ACL that needs ``ObjectWriter``; apps
-    without the flag must still synthesize.
+    needs it and takes that job's removal policy. Log delivery is granted by bucket
+    policy, never by the legacy ``LogDeliveryWrite`` ACL, whatever the app's feature
+    flags say: the flag aws-cdk-lib reads is pinned on this construct.
     """
-    stack = Stack.of(scope)
-    existing = stack.node.try_find_child(ACCESS_LOGS_BUCKET_ID)
-    if isinstance(existing, s3.Bucket):
-        return existing
-    bucket = s3.Bucket(
-        stack,
-        ACCESS_LOGS_BUCKET_ID,
-        encryption=s3.BucketEncryption.S3_MANAGED,
-        block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-        enforce_ssl=True,
-        versioned=True,
-        removal_policy=removal_policy,
-        auto_delete_objects=removal_policy == RemovalPolicy.DESTROY,
-        lifecycle_rules=[s3.LifecycleRule(noncurrent_version_expiration=Duration.days(90))],
-    )
-    acknowledge(bucket, "NIST.800.53.R5-S3DefaultEncryptionKMS", "access-log-sse")
-    acknowledge(bucket, "NIST.800.53.R5-S3BucketReplicationEnabled", "replication")
-    return bucket
+
+    def __init__(self, scope: Construct, construct_id: str, *, removal_policy: RemovalPolicy) -> None:
+        super().__init__(scope, construct_id)
+        pin_security_flags(self)
+        self.bucket = s3.Bucket(
+            self,
+            "Bucket",
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            enforce_ssl=True,
+            versioned=True,
+            removal_policy=removal_policy,
+            auto_delete_objects=removal_policy == RemovalPolicy.DESTROY,
+            lifecycle_rules=[s3.LifecycleRule(noncurrent_version_expiration=Duration.days(90))],
+        )
+        acknowledge(self.bucket, "NIST.800.53.R5-S3DefaultEncryptionKMS", "access-log-sse")
+        acknowledge(self.bucket, "NIST.800.53.R5-S3BucketReplicationEnabled", "replication")
+
+    @staticmethod
+    def of(scope: Construct, *, removal_policy: RemovalPolicy) -> s3.Bucket:
+        stack = Stack.of(scope)
+        existing = stack.node.try_find_child(ACCESS_LOGS_ID)
+        logs = existing if isinstance(existing, AccessLogs) else AccessLogs(stack, ACCESS_LOGS_ID,
+                                                                           removal_policy=removal_policy)
+        return logs.bucket
+
+
+def _bucket_requirements(key: kms.IKey, notifications_role: Optional[iam.IRole]) -> Dict[str, Required]:
+    required = {
+        "encryption": Required(s3.BucketEncryption.KMS, "labeled data is encrypted with the job's KMS key"),
+        "encryption_key": Required(
+            key, "the job's role, SageMaker and S3 are granted the job's key; bring your own key with "
+            "existing_encryption_key"
+        ),
+        "block_public_access": Required(s3.BlockPublicAccess.BLOCK_ALL, "labeled data is never public"),
+        "public_read_access": Required(False, "labeled data is never public"),
+        "enforce_ssl": Required(True, "the bucket refuses requests over plain HTTP"),
+        "object_ownership": Required(
+            s3.ObjectOwnership.BUCKET_OWNER_ENFORCED, "ACLs stay disabled; access is granted by policy only"
+        ),
+    }
+    if notifications_role is not None:
+        required["notifications_handler_role"] = Required(
+            notifications_role, "the notifications Lambda's role is scoped to the input buckets by the construct"
+        )
+    return required
 
 
 def build_data_bucket(
     scope: Construct,
     construct_id: str,
     *,
+    prop_name: str,
     existing_bucket: Optional[s3.IBucket],
     bucket_props: Optional[s3.BucketProps],
     key: kms.IKey,
@@ -76,31 +106,24 @@ def build_data_bucket(
 ) -> s3.IBucket:
     """The user's bucket, or a new private, versioned, SSE-KMS bucket that refuses plain HTTP.
 
-    Retained on stack deletion unless ``removal_policy`` is DESTROY, in which
+    Every field of ``bucket_props`` reaches the bucket; the job's CORS rules are added to
+    the user's. Retained on stack deletion unless the removal policy is DESTROY, in which
     case its objects are deleted with it.
     """
     if existing_bucket is not None:
         return existing_bucket
-    props = bucket_props or s3.BucketProps()
-    policy = props.removal_policy or removal_policy
-    bucket = s3.Bucket(
-        scope,
-        construct_id,
-        bucket_name=props.bucket_name,
-        encryption=s3.BucketEncryption.KMS,
-        encryption_key=props.encryption_key or key,
-        bucket_key_enabled=True,
-        block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-        enforce_ssl=True,
-        versioned=True if props.versioned is None else props.versioned,
-        object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-        cors=list(props.cors or []) + cors,
-        lifecycle_rules=props.lifecycle_rules,
-        server_access_logs_bucket=props.server_access_logs_bucket or access_logs_bucket,
-        server_access_logs_prefix=props.server_access_logs_prefix or access_logs_prefix,
-        removal_policy=policy,
-        auto_delete_objects=policy == RemovalPolicy.DESTROY,
-        notifications_handler_role=notifications_role,
+    defaults: Dict[str, Any] = {
+        "bucket_key_enabled": True,
+        "versioned": True,
+        "removal_policy": removal_policy,
+        "server_access_logs_bucket": access_logs_bucket,
+        "server_access_logs_prefix": access_logs_prefix,
+    }
+    settings = consolidate(
+        scope, prop_name, bucket_props, defaults=defaults, required=_bucket_requirements(key, notifications_role)
     )
+    settings["cors"] = list(settings.get("cors") or []) + cors
+    settings.setdefault("auto_delete_objects", settings["removal_policy"] == RemovalPolicy.DESTROY)
+    bucket = s3.Bucket(scope, construct_id, **settings)
     acknowledge(bucket, "NIST.800.53.R5-S3BucketReplicationEnabled", "replication")
     return bucket

@@ -294,3 +294,27 @@ def check_exclusive(pairs: Sequence[tuple[str, Any, str, Any]]) -> List[str]:
         for existing_name, existing, props_name, props in pairs
         if existing is not None and props is not None
     ]
+
+
+def check_input_bucket(
+    task_type: TaskType,
+    *,
+    create_input_bucket: bool,
+    existing_input_bucket: bool,
+    input_bucket_props: bool,
+    send_uploads_to_input_topic: bool,
+) -> List[str]:
+    """The input bucket props agree with each other and with what the task type takes."""
+    errors = []
+    if send_uploads_to_input_topic and not task_type.accepts_s3_event_input:
+        errors.append(
+            f"send_uploads_to_input_topic: Ground Truth does not take S3 events for task type "
+            f"{task_type.name}; publish {{\"source\": \"<text>\"}} messages to the input topic instead"
+        )
+    elif send_uploads_to_input_topic and not (create_input_bucket or existing_input_bucket):
+        errors.append("send_uploads_to_input_topic: the job has no input bucket; allowed with "
+                      "create_input_bucket=True or existing_input_bucket")
+    if input_bucket_props and not create_input_bucket:
+        errors.append("input_bucket_props: given with create_input_bucket=False; allowed values of "
+                      "create_input_bucket with input_bucket_props: True")
+    return errors

@@ -1,0 +1,133 @@
+"""Props to the custom resource's properties: the contract between the construct and its handler.
+
+Pure functions of plain values and token strings, with no resources: the handler
+(``handler/index.py``) adds the job name and the S3 URIs of the files it writes,
+and sends the result as a ``CreateLabelingJob`` request. ``tests/test_request_contract.py``
+holds every task type's result against botocore's SageMaker model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Dict, Optional
+
+from .job_handler import CONFIG_PREFIX
+from .regions import BuiltInArns
+from .validation import JobSettings
+from .worker_ui import label_category_config, worker_template
+from .workforce import Workforce
+
+#: Where the job writes its labels in the output bucket.
+OUTPUT_PREFIX = "labels/"
+
+
+@dataclass(frozen=True)
+class Wiring:
+    """Token strings of what one job is wired to, read from the jsii runtime once."""
+
+    input_topic: str
+    output_topic: str
+    input_bucket: Optional[str]
+    output_bucket: str
+    output_bucket_name: str
+    key: str
+    role: str
+
+    @property
+    def output_s3_uri(self) -> str:
+        return f"s3://{self.output_bucket_name}/{OUTPUT_PREFIX}"
+
+
+def create_labeling_job_request(
+    settings: JobSettings, built_in: Optional[BuiltInArns], workforce: Workforce, wiring: Wiring
+) -> Dict[str, Any]:
+    """The CreateLabelingJob request, less the job name and the config files' URIs."""
+    task_type = settings.task_type
+    if built_in is not None:
+        pre_arn = built_in.pre_annotation_lambda_arn
+        acs_arn = built_in.consolidation_lambda_arn
+    else:
+        pre_arn = task_type.custom_pre_annotation_lambda_arn or ""
+        acs_arn = task_type.custom_consolidation_lambda_arn or ""
+    human_task: Dict[str, Any] = {
+        "WorkteamArn": workforce.workteam_arn,
+        "PreHumanTaskLambdaArn": pre_arn,
+        "TaskTitle": settings.task_title,
+        "TaskDescription": settings.task_description,
+        "NumberOfHumanWorkersPerDataObject": settings.workers_per_object,
+        "TaskTimeLimitInSeconds": settings.task_time_limit_seconds,
+        "AnnotationConsolidationConfig": {"AnnotationConsolidationLambdaArn": acs_arn},
+    }
+    if built_in is not None and task_type.uses_built_in_ui:
+        human_task["UiConfig"] = {"HumanTaskUiArn": built_in.human_task_ui_arn}
+    if settings.task_keywords:
+        human_task["TaskKeywords"] = list(settings.task_keywords)
+    if settings.task_availability_lifetime_seconds is not None:
+        human_task["TaskAvailabilityLifetimeInSeconds"] = settings.task_availability_lifetime_seconds
+    if settings.max_concurrent_tasks is not None:
+        human_task["MaxConcurrentTaskCount"] = settings.max_concurrent_tasks
+    price = workforce.public_task_price()
+    if price is not None:
+        human_task["PublicWorkforceTaskPrice"] = price
+
+    data_source: Dict[str, Any] = {"SnsDataSource": {"SnsTopicArn": wiring.input_topic}}
+    if settings.initial_manifest_uri:
+        data_source["S3DataSource"] = {"ManifestS3Uri": settings.initial_manifest_uri}
+    input_config: Dict[str, Any] = {"DataSource": data_source}
+    if workforce.content_classifiers:
+        input_config["DataAttributes"] = {
+            "ContentClassifiers": [classifier.value for classifier in workforce.content_classifiers]
+        }
+    request: Dict[str, Any] = {
+        "LabelAttributeName": settings.label_attribute_name,
+        "InputConfig": input_config,
+        "OutputConfig": {
+            "S3OutputPath": wiring.output_s3_uri,
+            "SnsTopicArn": wiring.output_topic,
+            "KmsKeyId": wiring.key,
+        },
+        "RoleArn": wiring.role,
+        "HumanTaskConfig": human_task,
+    }
+    if settings.tags:
+        request["Tags"] = [{"Key": key, "Value": value} for key, value in sorted(settings.tags.items())]
+    return request
+
+
+def custom_resource_properties(
+    settings: JobSettings,
+    built_in: Optional[BuiltInArns],
+    wiring: Wiring,
+    *,
+    instructions: Optional[str],
+    full_instructions: Optional[str],
+    wait_for_stopped_on_delete: bool,
+) -> Dict[str, Any]:
+    """Everything the handler reads: the request, the files it writes next to the job, how to delete."""
+    task_type, labels = settings.task_type, list(settings.labels)
+    properties: Dict[str, Any] = {
+        "JobNamePrefix": settings.job_name_prefix.lower(),
+        "Request": create_labeling_job_request(settings, built_in, settings.workforce, wiring),
+        "ConfigS3Prefix": f"s3://{wiring.output_bucket_name}/{CONFIG_PREFIX}",
+        "ConfigKmsKeyId": wiring.key,
+        "WaitForStoppedOnDelete": "true" if wait_for_stopped_on_delete else "false",
+    }
+    if labels:
+        properties["LabelCategoryConfig"] = label_category_config(
+            task_type,
+            labels,
+            short_instructions=instructions,
+            full_instructions=full_instructions,
+            audit_label_attribute_name=settings.source_label_attribute_name,
+        )
+    template = worker_template(
+        task_type,
+        labels,
+        header=settings.task_title,
+        short_instructions=instructions,
+        full_instructions=full_instructions,
+        source_label_attribute_name=settings.source_label_attribute_name,
+    )
+    if template is not None:
+        properties["UiTemplate"] = template
+    return properties
