@@ -64,12 +64,17 @@ APPS: Dict[str, Callable[[cdk.App], None]] = {
     "bring-your-own": bring_your_own_stack,
     "destroy": destroy_stack,
     "task-types": many_task_types_stack,
+    # A plain cdk.App() without the recommended feature flags (a test, an older project).
+    "example-without-feature-flags": example_stack,
+    "destroy-without-feature-flags": destroy_stack,
 }
 
 
-def nag(build: Callable[[cdk.App], None], outdir: Path) -> tuple[List[Dict[str, Any]], List[Dict[str, Any]]]:
+def nag(name: str, outdir: Path) -> tuple[List[Dict[str, Any]], List[Dict[str, Any]]]:
     """(unacknowledged nag findings, templates) of one app."""
-    app = cdk.App(context=apps.cdk_context(), outdir=str(outdir))
+    build = APPS[name]
+    context = {} if name.endswith("without-feature-flags") else apps.cdk_context()
+    app = cdk.App(context=context, outdir=str(outdir))
     build(app)
     cdk.Validations.of(app).add_plugins(
         AwsSolutionsChecks(app, write_suppressions_to_cloud_formation=True),
@@ -96,7 +101,7 @@ def nag(build: Callable[[cdk.App], None], outdir: Path) -> tuple[List[Dict[str, 
 
 @pytest.fixture(scope="module")
 def results(tmp_path_factory: pytest.TempPathFactory) -> Dict[str, Any]:
-    return {name: nag(build, tmp_path_factory.mktemp(name)) for name, build in APPS.items()}
+    return {name: nag(name, tmp_path_factory.mktemp(name)) for name in APPS}
 
 
 @pytest.mark.parametrize("name", list(APPS))
@@ -128,3 +133,34 @@ def test_every_acknowledgement_is_for_one_finding_and_has_a_known_reason(results
         "NIST.800.53.R5-S3DefaultEncryptionKMS", "NIST.800.53.R5-LambdaConcurrency", "NIST.800.53.R5-LambdaDLQ",
         "NIST.800.53.R5-LambdaInsideVPC", "NIST.800.53.R5-IAMNoInlinePolicy",
     }, rules
+
+
+def _sorted_actions(value: Any) -> Any:
+    """Action and Resource lists in a fixed order: aws-cdk-lib's minimizePolicies flag sorts them."""
+    if isinstance(value, dict):
+        return {
+            k: sorted(v, key=json.dumps) if k in ("Action", "Resource") and isinstance(v, list) else _sorted_actions(v)
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [_sorted_actions(item) for item in value]
+    return value
+
+
+@pytest.mark.parametrize("name", ["example", "destroy"])
+def test_an_app_without_feature_flags_gets_the_same_resources(results: Dict[str, Any], name: str) -> None:
+    (flagged,), (plain,) = results[name][1], results[f"{name}-without-feature-flags"][1]
+    assert _sorted_actions(plain) == _sorted_actions(flagged)
+    logs = next(r for logical, r in plain["Resources"].items()
+                if logical.startswith("StreamingLabelingAccessLogsBucket") and r["Type"] == "AWS::S3::Bucket")
+    assert "AccessControl" not in logs["Properties"], "no legacy LogDeliveryWrite ACL"
+    assert logs["Properties"]["OwnershipControls"] == {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
+
+
+@pytest.mark.parametrize("name", ["example-without-feature-flags", "destroy-without-feature-flags"])
+def test_an_app_without_feature_flags_is_cfn_lint_clean(results: Dict[str, Any], name: str) -> None:
+    from cfnlint.api import ManualArgs, lint
+
+    (template,) = results[name][1]
+    matches = lint(json.dumps(template), regions=["us-east-1"], config=ManualArgs(ignore_checks=[]))
+    assert [f"{m.rule.id} {m.message}" for m in matches] == []

@@ -7,7 +7,8 @@ whole rule; the README's security section lists every one.
 
 from __future__ import annotations
 
-from typing import Any, Optional, Sequence, Tuple
+from types import MappingProxyType
+from typing import Any, Mapping, Optional, Sequence, Tuple
 
 from aws_cdk import Acknowledgment, CfnResource, Stack, Validations
 from constructs import IConstruct
@@ -19,14 +20,14 @@ from .state import StackState
 #: aws-cdk-lib feature flags that decide how secure a resource is built. The library's
 #: constructs pin them on their own node, so an app without the recommended flags (a plain
 #: ``cdk.App()``, an older cdk.json) gets the same resources as one with them.
-SECURITY_FLAGS = {
+SECURITY_FLAGS: Mapping[str, bool] = MappingProxyType({
     # Log delivery by bucket policy, not the legacy LogDeliveryWrite ACL with ObjectWriter ownership.
     "@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy": True,
     # Block public access on every new bucket.
     "@aws-cdk/aws-s3:publicAccessBlockedByDefault": True,
     # Cross-account key policies scoped to the caller's account and region.
     "@aws-cdk/aws-kms:reduceCrossAccountRegionPolicyScope": True,
-}
+})
 
 
 def pin_security_flags(construct: IConstruct) -> None:
@@ -34,7 +35,7 @@ def pin_security_flags(construct: IConstruct) -> None:
     for flag, value in SECURITY_FLAGS.items():
         construct.node.set_context(flag, value)
 
-REASONS = {
+REASONS: Mapping[str, str] = MappingProxyType({
     "object-keys": "Object keys are the labeled data and are not known at synth time; the wildcard is below "
     "this job's bucket (and prefix), never a bucket wildcard.",
     "queue": "Ground Truth creates the queue GroundTruth-<job name in lowercase> at job creation; the job "
@@ -65,7 +66,7 @@ REASONS = {
     "it exists only with the explicit removal_policy=DESTROY opt-in.",
     "cdk-internal-managed": "aws-cdk-lib's own provider for S3 auto-delete uses AWSLambdaBasicExecutionRole "
     "for its logs; it exists only with the explicit removal_policy=DESTROY opt-in.",
-}
+})
 
 
 def acknowledge(construct: IConstruct, finding: str, reason_key: str) -> None:

@@ -15,7 +15,7 @@ from .state import StackState
 
 #: What the account's IAM policies may grant on the key: administration and symmetric-key use,
 #: spelled out instead of ``kms:*`` so that no statement carries a wildcard action.
-ACCOUNT_KEY_ACTIONS = [
+ACCOUNT_KEY_ACTIONS = (
     "kms:CancelKeyDeletion",
     "kms:CreateAlias",
     "kms:CreateGrant",
@@ -48,7 +48,7 @@ ACCOUNT_KEY_ACTIONS = [
     "kms:UntagResource",
     "kms:UpdateAlias",
     "kms:UpdateKeyDescription",
-]
+)
 
 
 def account_key_policy() -> iam.PolicyDocument:
@@ -58,7 +58,7 @@ def account_key_policy() -> iam.PolicyDocument:
             iam.PolicyStatement(
                 sid="AccountAdministersAndDelegatesThroughIam",
                 principals=[iam.AccountRootPrincipal()],
-                actions=ACCOUNT_KEY_ACTIONS,
+                actions=list(ACCOUNT_KEY_ACTIONS),
                 resources=["*"],
             )
         ]

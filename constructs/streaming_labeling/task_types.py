@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import ClassVar, Mapping, Optional, Sequence
 
 #: Region -> AWS account that owns the built-in PRE-/ACS- Lambda functions.
 #: Source: botocore's SageMaker model, ``HumanTaskConfig.PreHumanTaskLambdaArn``.
-BUILT_IN_LAMBDA_ACCOUNTS: Mapping[str, str] = {
+BUILT_IN_LAMBDA_ACCOUNTS: Mapping[str, str] = MappingProxyType({
     "us-east-1": "432418664414",
     "us-east-2": "266458841044",
     "us-west-2": "081040173940",
@@ -30,7 +31,7 @@ BUILT_IN_LAMBDA_ACCOUNTS: Mapping[str, str] = {
     "ap-south-1": "565803892007",
     "ap-southeast-1": "377565633583",
     "ap-southeast-2": "454466003867",
-}
+})
 
 #: Account that owns the built-in ``human-task-ui`` resources in every region.
 HUMAN_TASK_UI_ACCOUNT = "394669845002"

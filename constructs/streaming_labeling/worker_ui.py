@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import html
 import json
-from typing import Callable, Dict, Optional, Sequence
+from types import MappingProxyType
+from typing import Callable, Dict, Mapping, Optional, Sequence
 
 from .task_types import TaskType
 
@@ -162,7 +163,7 @@ def _verify_semantic_segmentation(
     )
 
 
-_BUILDERS: Dict[str, Callable[[str, Sequence[str], str, Optional[str]], str]] = {
+_BUILDERS: Mapping[str, Callable[[str, Sequence[str], str, Optional[str]], str]] = MappingProxyType({
     "IMAGE_MULTI_CLASS": _image_classifier("crowd-image-classifier"),
     "IMAGE_MULTI_CLASS_MULTI_LABEL": _image_classifier("crowd-image-classifier-multi-select"),
     "BOUNDING_BOX": _bounding_box,
@@ -174,10 +175,10 @@ _BUILDERS: Dict[str, Callable[[str, Sequence[str], str, Optional[str]], str]] = 
     "VIDEO_MULTI_CLASS": _video_classifier,
     "VERIFICATION_BOUNDING_BOX": _verify_bounding_box,
     "VERIFICATION_SEMANTIC_SEGMENTATION": _verify_semantic_segmentation,
-}
+})
 
 #: Crowd element each generated template is built around (for tests and docs).
-CROWD_ELEMENT: Dict[str, str] = {
+CROWD_ELEMENT: Mapping[str, str] = MappingProxyType({
     "IMAGE_MULTI_CLASS": "crowd-image-classifier",
     "IMAGE_MULTI_CLASS_MULTI_LABEL": "crowd-image-classifier-multi-select",
     "BOUNDING_BOX": "crowd-bounding-box",
@@ -189,7 +190,7 @@ CROWD_ELEMENT: Dict[str, str] = {
     "VIDEO_MULTI_CLASS": "crowd-classifier",
     "VERIFICATION_BOUNDING_BOX": "crowd-image-classifier",
     "VERIFICATION_SEMANTIC_SEGMENTATION": "crowd-image-classifier",
-}
+})
 
 
 def worker_template(
