@@ -10,22 +10,27 @@ STAMP_CHECKOV := .tools/checkov/.installed
 # Node 22 and the venv's python come first, so the CDK CLI and jsii use them.
 export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: install synth test lint typecheck unit bench clean
+.PHONY: install synth test lint typecheck unit bench clean test-newest-cdk dist
 
 install: $(STAMP_PY) $(STAMP_NODE) $(STAMP_CHECKOV)
 
+# pip prints each package as it goes: the first run downloads about 400 MB and takes a few minutes.
 $(STAMP_PY): requirements.txt requirements-dev.txt pyproject.toml
+	@echo "==> Python: creating $(VENV) and installing the pinned packages (first run: a few minutes)"
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(VENV)/bin/python -m pip install --disable-pip-version-check -r requirements-dev.txt
 	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	@echo "==> Python: ready"
 	touch $@
 
 $(STAMP_CHECKOV): requirements-checkov.txt
+	@echo "==> checkov: installing into its own venv, .tools/checkov"
 	test -x .tools/checkov/bin/python || $(PYTHON) -m venv .tools/checkov
 	.tools/checkov/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-checkov.txt
 	touch $@
 
 $(STAMP_NODE): package.json package-lock.json
+	@echo "==> Node: installing Node 22 and the pinned CDK CLI into node_modules"
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
@@ -45,8 +50,29 @@ unit: install
 
 test: lint typecheck unit
 
+# The suite against the newest aws-cdk-lib on the registry, in a venv of its own, so that a renamed
+# internal (tests/test_cdk_internals.py) shows before users upgrade. The template snapshot pins the
+# output of the pinned aws-cdk-lib and is left out. Nothing to do when the newest is the pinned one.
+NEWEST_VENV := .venv-newest-cdk
+test-newest-cdk: $(STAMP_PY) $(STAMP_NODE)
+	@newest=$$($(VENV)/bin/python -m pip index versions aws-cdk-lib 2>/dev/null | sed -nE '1s/.*\((.*)\).*/\1/p'); \
+	pinned=$$($(VENV)/bin/python -c "import importlib.metadata as m; print(m.version('aws-cdk-lib'))"); \
+	if [ -z "$$newest" ]; then echo "==> newest aws-cdk-lib: the registry did not answer"; exit 1; fi; \
+	if [ "$$newest" = "$$pinned" ]; then echo "==> aws-cdk-lib $$pinned is the newest release: covered by make test"; exit 0; fi; \
+	echo "==> the suite against aws-cdk-lib $$newest (pinned: $$pinned)"; \
+	test -x $(NEWEST_VENV)/bin/python || $(PYTHON) -m venv $(NEWEST_VENV); \
+	$(NEWEST_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt && \
+	$(NEWEST_VENV)/bin/python -m pip install --quiet --disable-pip-version-check "aws-cdk-lib==$$newest" && \
+	$(NEWEST_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -e . && \
+	PATH=$(CURDIR)/node_modules/.bin:$(CURDIR)/$(NEWEST_VENV)/bin:$$PATH $(NEWEST_VENV)/bin/pytest \
+		--deselect tests/test_snapshot.py::test_example_stack_template
+
+# A wheel and an sdist in dist/, as `python -m build` makes them (tests/test_packaging.py installs both).
+dist: $(STAMP_PY)
+	python -m build --outdir dist .
+
 bench: install
 	python bench/run.py --repeats $(or $(REPEATS),5)
 
 clean:
-	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache build
+	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache build dist
