@@ -67,6 +67,7 @@ def test_warnings_have_stable_ids_and_the_service_warning_appears_once_per_stack
 def test_the_readme_code_acknowledges_each_warning(stack_warning_acknowledged_first: bool) -> None:
     """The exact calls the README shows; the stack-wide one works before or after the jobs are added."""
     import aws_cdk as cdk
+    from aws_cdk import aws_kms as kms
     from aws_cdk import aws_s3 as s3
 
     from streaming_labeling import StreamingLabelingJob, TaskType, Workforce
@@ -77,13 +78,18 @@ def test_the_readme_code_acknowledges_each_warning(stack_warning_acknowledged_fi
             "streaming-labeling:GroundTruthClosedToNewCustomers", "This account already uses Ground Truth")
     job = StreamingLabelingJob(stack, "Public", **apps.job_kwargs(
         TaskType.IMAGE_MULTI_CLASS, workforce=Workforce.public(price_per_task_usd="0.036"),
-        input_bucket_props=s3.BucketProps(enforce_ssl=False)))
+        input_bucket_props=s3.BucketProps(enforce_ssl=False),
+        existing_encryption_key=kms.Key.from_key_arn(
+            stack, "Imported", "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab")))
     before = assertions.Annotations.from_stack(stack).find_warning("*", assertions.Match.any_value())
-    assert any("OverriddenProp:input_bucket_props.enforce_ssl" in str(w.entry.data) for w in before)
+    ids = {str(w.entry.data).rsplit("[ack: ", 1)[-1].rstrip("]") for w in before}
+    assert {"streaming-labeling:MechanicalTurkClosed", "streaming-labeling:ImportedKeyPolicyNotManaged",
+            "streaming-labeling:OverriddenProp:input_bucket_props.enforce_ssl"} <= ids
     if not stack_warning_acknowledged_first:
         cdk.Annotations.of(stack).acknowledge_warning(
             "streaming-labeling:GroundTruthClosedToNewCustomers", "This account already uses Ground Truth")
     cdk.Annotations.of(job).acknowledge_warning("streaming-labeling:MechanicalTurkClosed", "Sandbox only")
+    cdk.Annotations.of(job).acknowledge_warning("streaming-labeling:ImportedKeyPolicyNotManaged", "Key policy reviewed")
     cdk.Annotations.of(job).acknowledge_warning(
         "streaming-labeling:OverriddenProp:input_bucket_props.enforce_ssl", "SSL stays enforced, as it should")
     warnings = assertions.Annotations.from_stack(stack).find_warning("*", assertions.Match.any_value())
