@@ -206,3 +206,22 @@ def test_input_bucket_props_without_an_input_bucket_is_a_synth_error() -> None:
     assert isinstance(app, cdk.App)
     with pytest.raises(RuntimeError, match="input_bucket_props.*create_input_bucket"):
         app.synth()
+
+
+def test_what_each_default_job_builds_is_what_the_readme_accounts_for() -> None:
+    """The per-job resources of the default configuration (README, Performance)."""
+    from collections import Counter
+
+    def kinds(jobs: int) -> Counter[str]:
+        stack = cdk.Stack(apps.new_app(), "PerJob")
+        for index in range(jobs):
+            StreamingLabelingJob(stack, f"Job{index}", **apps.job_kwargs(TaskType.IMAGE_MULTI_CLASS))
+        template = assertions.Template.from_stack(stack).to_json()
+        return Counter(resource["Type"] for resource in template["Resources"].values())
+
+    per_job = {kind: count / 8 for kind, count in (kinds(9) - kinds(1)).items()}
+    assert per_job == {
+        "AWS::KMS::Key": 1, "AWS::IAM::Role": 1, "AWS::S3::Bucket": 2, "AWS::S3::BucketPolicy": 2, "AWS::SNS::Topic": 2,
+        "AWS::SNS::TopicPolicy": 2, "Custom::S3BucketNotifications": 1, "AWS::IAM::ManagedPolicy": 1.25,
+        "Custom::SageMakerStreamingLabelingJob": 1,
+    }
