@@ -41,11 +41,16 @@ def labels_for(task_type: TaskType) -> list[str]:
     return [f"label{i}" for i in range(max(task_type.min_labels, 3 if task_type.max_labels != 1 else 1))]
 
 
-def job_kwargs(task_type: TaskType, **overrides: Any) -> Dict[str, Any]:
+def workteam_in(region: str) -> str:
+    """A private work team of the given region (a job can only use a work team of its own region)."""
+    return WORKTEAM.replace(":us-east-1:", f":{region}:")
+
+
+def job_kwargs(task_type: TaskType, region: str = "us-east-1", **overrides: Any) -> Dict[str, Any]:
     kwargs: Dict[str, Any] = dict(
         task_type=task_type,
         labels=labels_for(task_type),
-        workforce=Workforce.private(WORKTEAM),
+        workforce=Workforce.private(workteam_in(region)),
         task_title="Label this object",
         task_description="Pick what fits",
     )
@@ -81,7 +86,8 @@ def catalog() -> Dict[str, Tuple[Dict[str, Any], Dict[str, str]]]:
         ids = {}
         for task_type in [*TaskType.built_in(), CUSTOM_TASK]:
             name = task_type.name if not task_type.is_custom else "CUSTOM"
-            job = StreamingLabelingJob(stack, name.replace("_", ""), existing_encryption_key=key, **job_kwargs(task_type))
+            job = StreamingLabelingJob(stack, name.replace("_", ""), existing_encryption_key=key,
+                                       **job_kwargs(task_type, region))
             ids[name] = logical_id(stack, job)
         stacks[region] = (stack, ids)
     return {

@@ -56,7 +56,7 @@ def many_task_types_stack(app: cdk.App) -> None:
     stack = cdk.Stack(app, "TaskTypes", env=cdk.Environment(account="111122223333", region="eu-west-1"))
     for task_type in (TaskType.TEXT_MULTI_CLASS, TaskType.POINT_CLOUD_3D_OBJECT_TRACKING, apps.CUSTOM_TASK,
                       TaskType.NAMED_ENTITY_RECOGNITION, TaskType.VERIFICATION_BOUNDING_BOX):
-        StreamingLabelingJob(stack, task_type.name.replace("_", ""), **apps.job_kwargs(task_type))
+        StreamingLabelingJob(stack, task_type.name.replace("_", ""), **apps.job_kwargs(task_type, "eu-west-1"))
 
 
 APPS: Dict[str, Callable[[cdk.App], None]] = {

@@ -38,7 +38,8 @@ CASES: list[tuple[str, dict[str, Any], tuple[str, ...]]] = [
      {"task_type": TaskType.SEMANTIC_SEGMENTATION, "label_attribute_name": "seg"},
      ("label_attribute_name", "'seg'", "-ref", "SEMANTIC_SEGMENTATION")),
     ("attribute forbids -ref",
-     {"task_type": TaskType.VERIFICATION_SEMANTIC_SEGMENTATION, "label_attribute_name": "seg-ref"},
+     {"task_type": TaskType.VERIFICATION_SEMANTIC_SEGMENTATION, "label_attribute_name": "seg-ref",
+      "source_label_attribute_name": "boxes-ref"},
      ("label_attribute_name", "must not end with '-ref'")),
     ("verification reuses source attribute",
      {"task_type": TaskType.VERIFICATION_BOUNDING_BOX, "label_attribute_name": "boxes",
@@ -95,6 +96,13 @@ CASES: list[tuple[str, dict[str, Any], tuple[str, ...]]] = [
      {"task_type": TaskType.custom(pre_annotation_lambda_arn="pre", consolidation_lambda_arn=
                                    "arn:aws:lambda:us-east-1:111122223333:function:acs", template="<p></p>")},
      ("task_type", "'pre'", "Lambda function ARN")),
+    ("workteam in another region",
+     {"workforce": Workforce.private("arn:aws:sagemaker:us-east-1:111122223333:workteam/private-crowd/t"),
+      "region": "eu-west-1"},
+     ("workforce", "us-east-1", "eu-west-1", "its own region")),
+    ("review without its source",
+     {"task_type": TaskType.ADJUSTMENT_VIDEO_OBJECT_DETECTION, "label_attribute_name": "v-ref", "labels": ["car"]},
+     ("source_label_attribute_name", "required", "ADJUSTMENT_VIDEO_OBJECT_DETECTION", "input_from")),
     ("too many tags", {"tags": {f"k{i}": "v" for i in range(51)}}, ("tags", "51", "at most 50")),
     ("reserved tag", {"tags": {"aws:owner": "me"}}, ("tags", "'aws:owner'", "reserved")),
 ]
@@ -158,3 +166,24 @@ def test_text_jobs_refuse_s3_event_input() -> None:
     StreamingLabelingJob(stack, "Job", **apps.job_kwargs(TaskType.TEXT_MULTI_CLASS), send_uploads_to_input_topic=True)
     with pytest.raises(Exception, match="send_uploads_to_input_topic"):
         app.synth()
+
+
+@pytest.mark.parametrize(
+    "labels,fragments",
+    [
+        ("cat,dog", ("labels: 'cat,dog' is a string", "labels=['cat', 'dog']")),
+        (("cat", 3), ("labels:", "not strings")),
+        ("TOKEN", ("labels: a deploy-time value (token)", "synth time")),
+    ],
+    ids=["a string", "not strings", "a list token"],
+)
+def test_labels_that_are_not_a_list_of_strings_fail_synth_naming_labels(labels: Any, fragments: tuple[str, ...]) -> None:
+    app = apps.new_app()
+    stack = cdk.Stack(app, "Labels")
+    if labels == "TOKEN":
+        labels = cdk.Fn.split(",", cdk.CfnParameter(stack, "Labels").value_as_string)
+    StreamingLabelingJob(stack, "Job", **apps.job_kwargs(TaskType.IMAGE_MULTI_CLASS, labels=labels))
+    with pytest.raises(Exception) as raised:
+        app.synth()
+    for fragment in fragments:
+        assert fragment in str(raised.value)

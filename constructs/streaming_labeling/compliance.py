@@ -151,6 +151,7 @@ def acknowledge_job_findings(
     job_name_prefix: str,
     destroy: bool,
     sends_uploads: bool,
+    upstream_object_arns: Sequence[str] = (),
 ) -> None:
     """The cdk-nag findings of one job that AWS leaves no way around, each with its reason.
 
@@ -162,6 +163,7 @@ def acknowledge_job_findings(
     execution_findings = [(f"{output_bucket}/{prefix}*", "object-keys") for prefix in output_prefixes]
     if input_bucket_arn is not None:
         execution_findings.insert(0, (nag_resource(job, input_bucket_arn) + "/*", "object-keys"))
+    execution_findings += [(nag_resource(job, arn), "object-keys") for arn in upstream_object_arns]
     execution_findings += [
         (nag_pseudo(p, queue_pattern), "queue"),
         (nag_pseudo(p, log_stream_pattern), "log-stream"),

@@ -78,6 +78,8 @@ def execution_policy_document(
     job_name_prefix: str,
     output_prefixes: Sequence[str],
     invoked_function_arns: Sequence[str] = (),
+    upstream_object_arns: Sequence[str] = (),
+    upstream_key_arn: Optional[str] = None,
 ) -> Dict[str, Any]:
     """Exactly what a running streaming job uses, as a policy document.
 
@@ -136,6 +138,10 @@ def execution_policy_document(
             Condition={"StringLike": {"cloudwatch:namespace": ["AWS/SageMaker*", "AWS/Sagemaker*"]}},
         ),
     ]
+    if upstream_object_arns:  # a chained job reads what the upstream job's messages point at
+        statements.append(_statement("ReadUpstreamObjects", ["s3:GetObject"], upstream_object_arns))
+    if upstream_key_arn:
+        statements.append(_statement("UseUpstreamKey", ["kms:Decrypt", "kms:DescribeKey"], [upstream_key_arn]))
     if invoked_function_arns:
         statements.append(_statement("InvokeCustomTaskLambdas", ["lambda:InvokeFunction"], invoked_function_arns))
     return {"Version": "2012-10-17", "Statement": statements}

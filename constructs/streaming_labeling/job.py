@@ -31,16 +31,18 @@ from .execution_role import (
 )
 from .job_handler import CONFIG_PREFIX, SERVICE_TIMEOUT, JobHandler, handler_statements
 from .messaging import build_topic, publish_uploads
+from .pipeline import allow_workers_to_load, check_chained_props, check_pairing, upstream_object_arns
 from .regions import BuiltInArns
 from .request import OUTPUT_PREFIX, Wiring, custom_resource_properties
 from .state import StackState
 from .storage import FULL_CORS, IMAGE_CORS, AccessLogs, build_data_bucket
-from .task_types import TaskType
+from .task_types import InputModality, TaskType
 from .validation import (
     MAX_JOB_NAME_PREFIX_LENGTH,
     JobSettings,
     check_exclusive,
     check_input_bucket,
+    check_labels_value,
     validate_job_settings,
 )
 from .workforce import Workforce
@@ -79,6 +81,15 @@ class StreamingLabelingJob(Construct):
     property replaces the job (a new name; the old job is stopped).
     """
 
+    label_attribute_name: str
+    labels: Tuple[str, ...]
+    task_type: TaskType
+    input_topic: sns.ITopic
+    output_topic: sns.ITopic
+    input_bucket: Optional[s3.IBucket]
+    output_bucket: s3.IBucket
+    encryption_key: kms.IKey
+
     def __init__(
         self,
         scope: Construct,
@@ -98,6 +109,7 @@ class StreamingLabelingJob(Construct):
         max_concurrent_tasks: Optional[int] = None,
         label_attribute_name: Optional[str] = None,
         source_label_attribute_name: Optional[str] = None,
+        input_from: Optional[StreamingLabelingJob] = None,
         job_name_prefix: Optional[str] = None,
         initial_manifest_uri: Optional[str] = None,
         tags: Optional[Mapping[str, str]] = None,
@@ -136,6 +148,11 @@ class StreamingLabelingJob(Construct):
             with ``-ref`` appended for task types that require it.
         :param source_label_attribute_name: for verification and adjustment types, the label attribute
             of the job whose labels workers review; shown in the generated template. Default: none.
+        :param input_from: an upstream job whose output topic is this job's data source (AWS's chained
+            streaming labeling job). This job's role may subscribe to that topic, use its key and read the
+            objects its messages point at; its buckets get the CORS rule workers' browsers need.
+            ``source_label_attribute_name`` defaults to the upstream job's ``label_attribute_name``, and
+            ``labels`` of review types to the upstream job's labels. Default: none.
         :param job_name_prefix: start of the generated job name ``<prefix>-<12 hex>`` (1-50 characters).
             Default: the construct id in lowercase.
         :param initial_manifest_uri: ``s3://`` URI of a manifest of objects to label at start. Default: none.
@@ -170,7 +187,18 @@ class StreamingLabelingJob(Construct):
         pin_security_flags(self)
         state = StackState.of(self)
         p = state.pseudo
-        labels = list(labels or [])
+        label_errors = check_labels_value(labels)
+        labels = list(labels) if isinstance(labels, (list, tuple)) and not label_errors else []
+        upstream = input_from
+        if upstream is not None:
+            if not labels and task_type.is_adjustment_or_verification:
+                labels = list(upstream.labels)
+            if source_label_attribute_name is None:
+                source_label_attribute_name = upstream.label_attribute_name
+        self.labels = tuple(labels)
+        self.input_from = upstream
+        #: Node paths of this job's buckets that downstream jobs already gave a CORS rule.
+        self.buckets_opened_to_workers: List[str] = []
         self.task_type = task_type
         self.workforce = workforce
         self.job_name_prefix = (
@@ -198,14 +226,15 @@ class StreamingLabelingJob(Construct):
             initial_manifest_uri=initial_manifest_uri,
             source_label_attribute_name=source_label_attribute_name,
             tags=dict(tags or {}),
+            region=None if state.region_is_token else state.region,
         )
-        if create_input_bucket is None:
-            create_input_bucket = task_type.accepts_s3_event_input
+        if create_input_bucket is None:  # a chained job's objects live in the upstream job's buckets
+            create_input_bucket = task_type.accepts_s3_event_input and upstream is None
         if send_uploads_to_input_topic is None:
             send_uploads_to_input_topic = (
                 task_type.accepts_s3_event_input and existing_input_bucket is None and bool(create_input_bucket)
             )
-        errors = validate_job_settings(settings) + check_exclusive(
+        errors = label_errors + validate_job_settings(settings) + check_exclusive(
             [
                 ("existing_input_topic", existing_input_topic, "input_topic_props", input_topic_props),
                 ("existing_output_topic", existing_output_topic, "output_topic_props", output_topic_props),
@@ -221,6 +250,12 @@ class StreamingLabelingJob(Construct):
             input_bucket_props=input_bucket_props is not None,
             send_uploads_to_input_topic=send_uploads_to_input_topic,
         )
+        errors += check_chained_props(
+            input_from=upstream, existing_input_topic=existing_input_topic, input_topic_props=input_topic_props,
+            send_uploads_to_input_topic=send_uploads_to_input_topic if upstream is not None else None,
+        )
+        if upstream is not None:
+            errors += check_pairing(task_type, upstream.task_type)
         stack = Stack.of(self)
         built_in = None if task_type.is_custom else BuiltInArns(stack, task_type, built_in_lambda_accounts)
         if built_in is not None:
@@ -232,7 +267,7 @@ class StreamingLabelingJob(Construct):
         self.encryption_key = build_encryption_key(
             self, existing_key=existing_encryption_key, key_props=encryption_key_props, removal_policy=removal_policy
         )
-        self.input_topic = build_topic(
+        self.input_topic = upstream.output_topic if upstream is not None else build_topic(
             self, "InputTopic", prop_name="input_topic_props", existing_topic=existing_input_topic,
             topic_props=input_topic_props, key=self.encryption_key,
         )
@@ -251,7 +286,7 @@ class StreamingLabelingJob(Construct):
         self.sends_uploads_to_input_topic = (
             wants_input_bucket and bool(send_uploads_to_input_topic) and task_type.accepts_s3_event_input
         )
-        self.input_bucket: Optional[s3.IBucket] = None
+        self.input_bucket = None
         if wants_input_bucket:
             self.input_bucket = build_data_bucket(
                 self, "InputBucket", prop_name="input_bucket_props", existing_bucket=existing_input_bucket,
@@ -287,6 +322,21 @@ class StreamingLabelingJob(Construct):
             role=self.role.role_arn,
         )
         self.output_s3_uri = wiring.output_s3_uri
+        upstream_objects: List[str] = []
+        upstream_key: Optional[str] = None
+        if upstream is not None:
+            upstream_objects = upstream_object_arns(
+                upstream.input_bucket.bucket_arn if upstream.input_bucket is not None else None,
+                upstream.output_bucket.bucket_arn,
+                [OUTPUT_PREFIX],
+            )
+            if upstream.encryption_key is not self.encryption_key:
+                upstream_key = upstream.encryption_key.key_arn
+            if task_type.modality is not InputModality.TEXT:
+                allow_workers_to_load(
+                    self, [upstream.output_bucket], FULL_CORS if task_type.needs_full_cors else IMAGE_CORS,
+                    upstream.buckets_opened_to_workers,
+                )
         self.execution_policy = attach_execution_policy(
             self,
             self.role,
@@ -299,6 +349,8 @@ class StreamingLabelingJob(Construct):
                 key_arn=wiring.key,
                 job_name_prefix=prefix,
                 output_prefixes=[OUTPUT_PREFIX, CONFIG_PREFIX],
+                upstream_object_arns=upstream_objects,
+                upstream_key_arn=upstream_key,
                 invoked_function_arns=[
                     arn
                     for arn in (task_type.custom_pre_annotation_lambda_arn, task_type.custom_consolidation_lambda_arn)
@@ -353,6 +405,7 @@ class StreamingLabelingJob(Construct):
             input_bucket_arn=wiring.input_bucket,
             output_bucket_arn=wiring.output_bucket,
             output_prefixes=[OUTPUT_PREFIX, CONFIG_PREFIX],
+            upstream_object_arns=upstream_objects,
             config_prefix=CONFIG_PREFIX,
             job_name_prefix=prefix,
             destroy=destroy,

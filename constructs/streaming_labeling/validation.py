@@ -57,6 +57,8 @@ class JobSettings:
     initial_manifest_uri: Optional[str] = None
     source_label_attribute_name: Optional[str] = None
     tags: Mapping[str, str] = field(default_factory=dict)
+    #: The stack's region when it is known at synth time (None for environment-agnostic stacks).
+    region: Optional[str] = None
 
 
 _STRING_TOKEN = re.compile(r"\$\{Token\[|#\{Token\[")
@@ -113,6 +115,23 @@ def check_label_attribute_name(value: str, task_type: TaskType) -> List[str]:
     return errors
 
 
+def check_labels_value(labels: Any) -> List[str]:
+    """What ``labels`` must be before anything else is checked: a list of plain strings, known at synth."""
+    if isinstance(labels, str):
+        example = [part.strip() for part in labels.split(",") if part.strip()] or ["cat", "dog"]
+        return [f"labels: {labels!r} is a string; labels takes a list of strings, e.g. labels={example!r}"]
+    if labels is not None and not isinstance(labels, (list, tuple)):
+        return [f"labels: {type(labels).__name__} given; labels takes a list of strings"]
+    if labels and any(not isinstance(label, str) for label in labels):
+        return [f"labels: {list(labels)!r} holds values that are not strings; labels takes a list of strings"]
+    if labels and any(not _known(label) for label in labels):
+        return [
+            "labels: a deploy-time value (token) was given; labels are written into the worker template and "
+            "the label-category file at synth time, so pass the list of strings itself"
+        ]
+    return []
+
+
 def check_labels(labels: Sequence[str], task_type: TaskType) -> List[str]:
     if not _known(labels) or any(not _known(label) for label in labels):
         return []
@@ -165,10 +184,16 @@ def check_keywords(keywords: Optional[Sequence[str]]) -> List[str]:
     return errors
 
 
-def check_workforce(workforce: Workforce, task_type: TaskType) -> List[str]:
+def check_workforce(workforce: Workforce, task_type: TaskType, region: Optional[str] = None) -> List[str]:
     errors: List[str] = []
     arn = workforce.workteam_arn
     if workforce.kind is not WorkforceKind.PUBLIC and _known(arn):
+        team_region = arn.split(":")[3] if arn.count(":") >= 5 else ""
+        if region is not None and _known(region) and team_region and team_region != region:
+            errors.append(
+                f"workforce: the work team {arn!r} is in {team_region}, the stack in {region}; a labeling job "
+                f"can only use a work team of its own region (allowed: a work team ARN in {region})"
+            )
         if not _WORKTEAM_ARN.match(arn) or len(arn) > 256:
             errors.append(
                 f"workforce: workteam ARN {arn!r} is not a work team ARN; expected "
@@ -279,7 +304,8 @@ def validate_job_settings(settings: JobSettings) -> List[str]:
         " seconds",
     )
     errors += _range("max_concurrent_tasks", settings.max_concurrent_tasks, 1, 5000)
-    errors += check_workforce(settings.workforce, task_type)
+    errors += check_workforce(settings.workforce, task_type, settings.region)
+    errors += check_review_source(settings)
     uri = settings.initial_manifest_uri
     if uri is not None and _known(uri) and (not _S3_URI.match(uri) or len(uri) > 1024):
         errors.append(f"initial_manifest_uri: {uri!r} is not an S3 URI; expected s3://<bucket>/<key>")
@@ -318,3 +344,14 @@ def check_input_bucket(
         errors.append("input_bucket_props: given with create_input_bucket=False; allowed values of "
                       "create_input_bucket with input_bucket_props: True")
     return errors
+
+
+def check_review_source(settings: JobSettings) -> List[str]:
+    """Review jobs name the label attribute of the job whose labels they review."""
+    task_type = settings.task_type
+    if not task_type.is_adjustment_or_verification or settings.source_label_attribute_name is not None:
+        return []
+    return [
+        f"source_label_attribute_name: required for task type {task_type.name} (the label attribute of the job "
+        "whose labels are reviewed, e.g. 'boxes'); or pass input_from=<that job>, which sets it"
+    ]

@@ -1,0 +1,107 @@
+"""Chaining: a job whose data objects are another job's labeled output.
+
+AWS's "chained streaming labeling job" example subscribes the second job to the
+first job's output topic. Each output message is a manifest line pointing at
+the first job's input object (``source-ref``) and carrying its labels (and, for
+semantic segmentation, a mask in its output bucket), so the second job's role
+must read both buckets and use the first job's key, and the workers' browsers
+must be allowed (CORS) to load those objects.
+"""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+from typing import List, Mapping, Optional, Sequence, Tuple
+
+from aws_cdk import Annotations
+from aws_cdk import aws_s3 as s3
+from constructs import IConstruct
+
+from .task_types import TaskType
+
+WARNING_UPSTREAM_CORS = "streaming-labeling:UpstreamBucketCorsNotManaged"
+
+_BOX = ("BOUNDING_BOX", "ADJUSTMENT_BOUNDING_BOX")
+_MASK = ("SEMANTIC_SEGMENTATION", "ADJUSTMENT_SEMANTIC_SEGMENTATION")
+
+#: Review task types and the task types whose labels they can review.
+REVIEW_SOURCES: Mapping[str, Tuple[str, ...]] = MappingProxyType({
+    "VERIFICATION_BOUNDING_BOX": _BOX,
+    "ADJUSTMENT_BOUNDING_BOX": _BOX,
+    "VERIFICATION_SEMANTIC_SEGMENTATION": _MASK,
+    "ADJUSTMENT_SEMANTIC_SEGMENTATION": _MASK,
+    "ADJUSTMENT_VIDEO_OBJECT_DETECTION": ("VIDEO_OBJECT_DETECTION", "ADJUSTMENT_VIDEO_OBJECT_DETECTION"),
+    "ADJUSTMENT_VIDEO_OBJECT_TRACKING": ("VIDEO_OBJECT_TRACKING", "ADJUSTMENT_VIDEO_OBJECT_TRACKING"),
+    "ADJUSTMENT_POINT_CLOUD_3D_OBJECT_DETECTION": (
+        "POINT_CLOUD_3D_OBJECT_DETECTION", "ADJUSTMENT_POINT_CLOUD_3D_OBJECT_DETECTION"),
+    "ADJUSTMENT_POINT_CLOUD_3D_OBJECT_TRACKING": (
+        "POINT_CLOUD_3D_OBJECT_TRACKING", "ADJUSTMENT_POINT_CLOUD_3D_OBJECT_TRACKING"),
+    "ADJUSTMENT_POINT_CLOUD_3D_SEMANTIC_SEGMENTATION": (
+        "POINT_CLOUD_3D_SEMANTIC_SEGMENTATION", "ADJUSTMENT_POINT_CLOUD_3D_SEMANTIC_SEGMENTATION"),
+})
+
+
+def check_pairing(downstream: TaskType, upstream: TaskType) -> List[str]:
+    """A synth error for a pairing AWS does not support; custom task types pair with anything."""
+    if downstream.is_custom or upstream.is_custom:
+        return []
+    sources = REVIEW_SOURCES.get(downstream.name)
+    if sources is not None and upstream.name not in sources:
+        return [
+            f"input_from: task type {downstream.name} reviews the labels of {' or '.join(sources)} jobs; "
+            f"the upstream job is {upstream.name}"
+        ]
+    if sources is None and downstream.modality is not upstream.modality:
+        return [
+            f"input_from: task type {downstream.name} labels {downstream.modality.value} objects; the upstream "
+            f"job ({upstream.name}) passes on {upstream.modality.value} objects"
+        ]
+    return []
+
+
+def check_chained_props(*, input_from: object, existing_input_topic: object, input_topic_props: object,
+                        send_uploads_to_input_topic: Optional[bool]) -> List[str]:
+    if input_from is None:
+        return []
+    errors = []
+    if existing_input_topic is not None or input_topic_props is not None:
+        errors.append("input_from: the job's input topic is the upstream job's output topic; "
+                      "existing_input_topic and input_topic_props are not allowed with it")
+    if send_uploads_to_input_topic:
+        errors.append("send_uploads_to_input_topic: not allowed with input_from; the upstream job's output topic "
+                      "is not this job's to publish uploads to")
+    return errors
+
+
+def upstream_object_arns(
+    input_bucket_arn: Optional[str], output_bucket_arn: str, output_prefixes: Sequence[str]
+) -> List[str]:
+    """What the upstream job's output messages point at: its input objects and its labels (masks)."""
+    arns = [f"{input_bucket_arn}/*"] if input_bucket_arn else []
+    return arns + [f"{output_bucket_arn}/{prefix}*" for prefix in output_prefixes]
+
+
+def allow_workers_to_load(scope: IConstruct, buckets: Sequence[Optional[s3.IBucket]], rule: s3.CorsRule,
+                          already: List[str]) -> None:
+    """Workers' browsers load the upstream objects: the upstream buckets get the CORS rule the UI needs.
+
+    Buckets the library did not create cannot be changed here; a warning says what to add.
+    ``already`` holds the node paths of buckets given the rule, so that chained jobs add it once.
+    """
+    for bucket in buckets:
+        if bucket is None:
+            continue
+        if isinstance(bucket, s3.Bucket):
+            path = bucket.node.path
+            if path not in already:
+                already.append(path)
+                bucket.add_cors_rule(
+                    allowed_methods=list(rule.allowed_methods), allowed_origins=list(rule.allowed_origins),
+                    exposed_headers=list(rule.exposed_headers or []),
+                )
+        else:
+            Annotations.of(scope).add_warning_v2(
+                WARNING_UPSTREAM_CORS,
+                f"input_from: the upstream bucket {bucket.node.path} was not created by the library; add a CORS "
+                "rule allowing GET from any origin to it, or workers' browsers cannot load its objects.",
+            )
