@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Example app: one streaming image-classification job, as a user would compose it."""
+"""Example app: a streaming image-classification job and a two-stage pipeline, as a user would compose them."""
 
 import aws_cdk as cdk
 

@@ -2,14 +2,18 @@
 
 from .job import StreamingLabelingJob
 from .task_types import BUILT_IN_LAMBDA_ACCOUNTS, InputModality, TaskType
+from .worker_ui import LabelAttribute, TrustedHtml, VideoAnnotationType
 from .workforce import ContentClassifier, Workforce, WorkforceKind
 
 __all__ = [
     "BUILT_IN_LAMBDA_ACCOUNTS",
     "ContentClassifier",
     "InputModality",
+    "LabelAttribute",
     "StreamingLabelingJob",
     "TaskType",
+    "TrustedHtml",
+    "VideoAnnotationType",
     "Workforce",
     "WorkforceKind",
 ]

@@ -8,6 +8,7 @@ compliance) and connected here.
 from __future__ import annotations
 
 import re
+from types import MappingProxyType
 from typing import List, Mapping, Optional, Sequence, Tuple
 
 import jsii
@@ -45,6 +46,7 @@ from .validation import (
     check_labels_value,
     validate_job_settings,
 )
+from .worker_ui import DEFAULT_VERIFICATION_CATEGORIES, LabelAttribute, LabelFileFeatures, VideoAnnotationType
 from .workforce import Workforce
 
 RESOURCE_TYPE = "Custom::SageMakerStreamingLabelingJob"
@@ -102,6 +104,13 @@ class StreamingLabelingJob(Construct):
         labels: Optional[Sequence[str]] = None,
         instructions: Optional[str] = None,
         full_instructions: Optional[str] = None,
+        exclusion_category: Optional[str] = None,
+        verification_categories: Sequence[str] = DEFAULT_VERIFICATION_CATEGORIES,
+        label_attributes: Optional[Mapping[str, Sequence[LabelAttribute]]] = None,
+        global_label_attributes: Optional[Sequence[LabelAttribute]] = None,
+        frame_attributes: Optional[Sequence[LabelAttribute]] = None,
+        annotation_type: Optional[VideoAnnotationType] = None,
+        locked_labels: Optional[Sequence[str]] = None,
         task_keywords: Optional[Sequence[str]] = None,
         workers_per_object: int = 1,
         task_time_limit: Optional[Duration] = None,
@@ -136,8 +145,23 @@ class StreamingLabelingJob(Construct):
         :param task_title: shown to workers in the task list (1-128 characters).
         :param task_description: shown to workers (1-255 characters).
         :param labels: the label categories. Required for built-in task types.
-        :param instructions: short instructions in the worker UI. Default: the task title.
-        :param full_instructions: full instructions in the worker UI. Default: ``instructions``.
+        :param instructions: short instructions in the worker UI (and in the label-category file of NER,
+            video frame and 3D jobs). A ``str`` is shown as text; ``TrustedHtml("<ol>...</ol>")`` is inserted as
+            HTML. Default: the task title.
+        :param full_instructions: full instructions, text or ``TrustedHtml``. Default: ``instructions``.
+        :param exclusion_category: the "none of the above" choice of multi-label classification UIs
+            (``exclusion-category``). Default: none.
+        :param verification_categories: the choices of a verification job's workers; the labels under review
+            are shown over the image. Default: ``("Correct", "Incorrect")``.
+        :param label_attributes: label -> ``LabelAttribute`` list (``categoryAttributes``), for video frame and
+            3D point cloud object detection and tracking. Default: none.
+        :param global_label_attributes: attributes of every label (``categoryGlobalAttributes``), same types.
+        :param frame_attributes: attributes of each frame or point cloud (``frameAttributes``), for video
+            frame and 3D point cloud types. Default: none.
+        :param annotation_type: what workers draw in video frame jobs (``annotationType``).
+            Default: the service's, bounding boxes.
+        :param locked_labels: labels workers may not edit in a video frame or 3D point cloud adjustment job
+            (``editsAllowed: none``). Default: none.
         :param task_keywords: 1-5 keywords workers can search for. Default: none.
         :param workers_per_object: workers who label each object (1-9). Default: 1.
         :param task_time_limit: time a worker has for one task. Default: 5 minutes.
@@ -227,6 +251,17 @@ class StreamingLabelingJob(Construct):
             source_label_attribute_name=source_label_attribute_name,
             tags=dict(tags or {}),
             region=None if state.region_is_token else state.region,
+            instructions=instructions,
+            full_instructions=full_instructions,
+            exclusion_category=exclusion_category,
+            verification_categories=tuple(verification_categories),
+            features=LabelFileFeatures(
+                label_attributes=MappingProxyType(dict(label_attributes or {})),
+                global_label_attributes=tuple(global_label_attributes or ()),
+                frame_attributes=tuple(frame_attributes or ()),
+                annotation_type=annotation_type,
+                locked_labels=tuple(locked_labels or ()),
+            ),
         )
         if create_input_bucket is None:  # a chained job's objects live in the upstream job's buckets
             create_input_bucket = task_type.accepts_s3_event_input and upstream is None
@@ -371,10 +406,7 @@ class StreamingLabelingJob(Construct):
             "Resource",
             service_token=handler.function_arn,
             resource_type=RESOURCE_TYPE,
-            properties=custom_resource_properties(
-                settings, built_in, wiring, instructions=instructions, full_instructions=full_instructions,
-                wait_for_stopped_on_delete=destroy,
-            ),
+            properties=custom_resource_properties(settings, built_in, wiring, wait_for_stopped_on_delete=destroy),
             service_timeout=SERVICE_TIMEOUT,
         )
         # The job starts after every permission, policy and notification it needs exists, and is

@@ -86,7 +86,9 @@ class PolicyPool(Construct):
 
     def policy_for_next_job(self) -> iam.ManagedPolicy:
         if self._jobs_in_last >= JOBS_PER_POLICY:
-            self.policies.append(iam.ManagedPolicy(self, str(len(self.policies)), roles=self._roles))
+            # Minimized (merged, sorted) whatever the app's @aws-cdk/aws-iam:minimizePolicies flag says.
+            document = iam.PolicyDocument(minimize=True)
+            self.policies.append(iam.ManagedPolicy(self, str(len(self.policies)), roles=self._roles, document=document))
             self._jobs_in_last = 0
         self._jobs_in_last += 1
         return self.policies[-1]

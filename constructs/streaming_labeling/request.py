@@ -99,8 +99,6 @@ def custom_resource_properties(
     built_in: Optional[BuiltInArns],
     wiring: Wiring,
     *,
-    instructions: Optional[str],
-    full_instructions: Optional[str],
     wait_for_stopped_on_delete: bool,
 ) -> Dict[str, Any]:
     """Everything the handler reads: the request, the files it writes next to the job, how to delete."""
@@ -116,17 +114,21 @@ def custom_resource_properties(
         properties["LabelCategoryConfig"] = label_category_config(
             task_type,
             labels,
-            short_instructions=instructions,
-            full_instructions=full_instructions,
+            header=settings.task_title,
+            short_instructions=settings.instructions,
+            full_instructions=settings.full_instructions,
             audit_label_attribute_name=settings.source_label_attribute_name,
+            features=settings.features,
         )
     template = worker_template(
         task_type,
         labels,
         header=settings.task_title,
-        short_instructions=instructions,
-        full_instructions=full_instructions,
+        short_instructions=settings.instructions,
+        full_instructions=settings.full_instructions,
         source_label_attribute_name=settings.source_label_attribute_name,
+        exclusion_category=settings.exclusion_category,
+        verification_categories=settings.verification_categories,
     )
     if template is not None:
         properties["UiTemplate"] = template

@@ -15,7 +15,14 @@ from typing import Any, List, Mapping, Optional, Sequence
 
 from aws_cdk import Token
 
-from .task_types import TaskType
+from .task_types import InputModality, TaskType
+from .worker_ui import (
+    DEFAULT_VERIFICATION_CATEGORIES,
+    SUPPORTS_EXCLUSION_CATEGORY,
+    LabelAttribute,
+    LabelFileFeatures,
+    uses_frame_label_file,
+)
 from .workforce import ContentClassifier, Workforce, WorkforceKind
 
 # Hash suffix appended to the prefix at deploy time: "-" + 12 hex characters.
@@ -59,6 +66,11 @@ class JobSettings:
     tags: Mapping[str, str] = field(default_factory=dict)
     #: The stack's region when it is known at synth time (None for environment-agnostic stacks).
     region: Optional[str] = None
+    instructions: Optional[str] = None
+    full_instructions: Optional[str] = None
+    exclusion_category: Optional[str] = None
+    verification_categories: Sequence[str] = DEFAULT_VERIFICATION_CATEGORIES
+    features: LabelFileFeatures = field(default_factory=LabelFileFeatures)
 
 
 _STRING_TOKEN = re.compile(r"\$\{Token\[|#\{Token\[")
@@ -306,6 +318,7 @@ def validate_job_settings(settings: JobSettings) -> List[str]:
     errors += _range("max_concurrent_tasks", settings.max_concurrent_tasks, 1, 5000)
     errors += check_workforce(settings.workforce, task_type, settings.region)
     errors += check_review_source(settings)
+    errors += check_worker_ui(settings)
     uri = settings.initial_manifest_uri
     if uri is not None and _known(uri) and (not _S3_URI.match(uri) or len(uri) > 1024):
         errors.append(f"initial_manifest_uri: {uri!r} is not an S3 URI; expected s3://<bucket>/<key>")
@@ -355,3 +368,92 @@ def check_review_source(settings: JobSettings) -> List[str]:
         f"source_label_attribute_name: required for task type {task_type.name} (the label attribute of the job "
         "whose labels are reviewed, e.g. 'boxes'); or pass input_from=<that job>, which sets it"
     ]
+
+
+_ATTRIBUTE_TYPES = ("OBJECT_DETECTION", "OBJECT_TRACKING")
+
+
+def _supports_label_attributes(task_type: TaskType) -> bool:
+    return uses_frame_label_file(task_type) and task_type.name.endswith(_ATTRIBUTE_TYPES)
+
+
+def _types(predicate: Any) -> str:
+    return ", ".join(t.name for t in TaskType.built_in() if predicate(t))
+
+
+def check_attributes(prop: str, attributes: Sequence[LabelAttribute], *, frame: bool) -> List[str]:
+    errors = []
+    if len(attributes) > 10:
+        errors.append(f"{prop}: {len(attributes)} attributes given; allowed: 0 to 10")
+    for attribute in attributes:
+        label = f"{prop}: attribute {attribute.name!r}"
+        if not 1 <= len(attribute.name) <= 16:
+            errors.append(f"{label} has a name of {len(attribute.name)} characters; allowed: 1 to 16")
+        if attribute.type not in ("string", "number"):
+            errors.append(f"{label} has type {attribute.type!r}; allowed: 'string', 'number'")
+        if attribute.type == "number" and (attribute.minimum is None or attribute.maximum is None):
+            errors.append(f"{label} is a number; minimum and maximum are required")
+        if attribute.enum is not None and (attribute.type != "string" or not 1 <= len(attribute.enum) <= 10):
+            errors.append(f"{label}: enum takes 1 to 10 values, with type 'string'")
+        if attribute.edits_allowed not in (None, "any", "none"):
+            errors.append(f"{label} has edits_allowed {attribute.edits_allowed!r}; allowed: 'any', 'none'")
+        if frame and not attribute.description:
+            errors.append(f"{label} needs a description (frame attributes are shown with one)")
+        if attribute.description is not None and len(attribute.description) > 128:
+            errors.append(f"{label} has a description of {len(attribute.description)} characters; allowed: 0 to 128")
+    return errors
+
+
+def check_worker_ui(settings: JobSettings) -> List[str]:
+    """Worker-UI and label-file props are allowed only for the task types AWS supports them for."""
+    task_type, features, labels = settings.task_type, settings.features, list(settings.labels)
+    errors: List[str] = []
+    if settings.exclusion_category is not None and task_type.name not in SUPPORTS_EXCLUSION_CATEGORY:
+        errors.append(f"exclusion_category: not supported for task type {task_type.name}; allowed task types: "
+                      f"{', '.join(sorted(SUPPORTS_EXCLUSION_CATEGORY))}")
+    if tuple(settings.verification_categories) != DEFAULT_VERIFICATION_CATEGORIES:
+        if not task_type.name.startswith("VERIFICATION_"):
+            errors.append(f"verification_categories: not supported for task type {task_type.name}; allowed task "
+                          f"types: {_types(lambda t: t.name.startswith('VERIFICATION_'))}")
+        elif len(settings.verification_categories) < 2:
+            errors.append("verification_categories: at least 2 choices; allowed: 2 to 10")
+    if (features.label_attributes or features.global_label_attributes) and not _supports_label_attributes(task_type):
+        errors.append(f"label_attributes: not supported for task type {task_type.name}; allowed task types: "
+                      f"{_types(_supports_label_attributes)}")
+    unknown = sorted(set(features.label_attributes) - set(labels))
+    if unknown:
+        errors.append(f"label_attributes: {unknown!r} are not among labels {labels!r}")
+    for label, own in features.label_attributes.items():
+        errors += check_attributes(f"label_attributes[{label!r}]", [*features.global_label_attributes, *own],
+                                   frame=False)
+    if features.global_label_attributes and not features.label_attributes:
+        errors += check_attributes("global_label_attributes", features.global_label_attributes, frame=False)
+    if features.frame_attributes:
+        if not uses_frame_label_file(task_type):
+            errors.append(f"frame_attributes: not supported for task type {task_type.name}; allowed task types: "
+                          f"{_types(uses_frame_label_file)}")
+        errors += check_attributes("frame_attributes", features.frame_attributes, frame=True)
+    if features.annotation_type is not None and task_type.modality is not InputModality.VIDEO_FRAME:
+        errors.append(f"annotation_type: not supported for task type {task_type.name}; allowed task types: "
+                      f"{_types(lambda t: t.modality is InputModality.VIDEO_FRAME)}")
+    if features.locked_labels:
+        if not (uses_frame_label_file(task_type) and task_type.is_adjustment_or_verification):
+            errors.append(f"locked_labels: not supported for task type {task_type.name}; allowed task types: "
+                          f"{_types(lambda t: uses_frame_label_file(t) and t.is_adjustment_or_verification)}")
+        missing = sorted(set(features.locked_labels) - set(labels))
+        if missing:
+            errors.append(f"locked_labels: {missing!r} are not among labels {labels!r}")
+    if uses_frame_label_file(task_type):
+        for label in labels:
+            if _known(label) and len(label) > 16:
+                errors.append(f"labels: {label!r} has {len(label)} characters; allowed for task type "
+                              f"{task_type.name}: 1 to 16")
+        short = settings.instructions or settings.task_title
+        if _known(short) and len(short) >= 255:
+            errors.append(f"instructions: {len(short)} characters; allowed for task type {task_type.name}: "
+                          "under 255")
+        full = settings.full_instructions
+        if full is not None and _known(full) and len(full) >= 2048:
+            errors.append(f"full_instructions: {len(full)} characters; allowed for task type {task_type.name}: "
+                          "under 2,048")
+    return errors
