@@ -12,6 +12,7 @@ from aws_cdk import aws_sns as sns
 
 from streaming_labeling import StreamingLabelingJob, TaskType, Workforce
 from streaming_labeling.validation import JobSettings, validate_job_settings
+from streaming_labeling.worker_ui import LabelAttribute, LabelFileFeatures, VideoAnnotationType
 from streaming_labeling.workforce import ContentClassifier
 
 from . import apps
@@ -103,6 +104,34 @@ CASES: list[tuple[str, dict[str, Any], tuple[str, ...]]] = [
     ("review without its source",
      {"task_type": TaskType.ADJUSTMENT_VIDEO_OBJECT_DETECTION, "label_attribute_name": "v-ref", "labels": ["car"]},
      ("source_label_attribute_name", "required", "ADJUSTMENT_VIDEO_OBJECT_DETECTION", "input_from")),
+    ("exclusion category on a single-label type", {"exclusion_category": "None"},
+     ("exclusion_category", "IMAGE_MULTI_CLASS", "IMAGE_MULTI_CLASS_MULTI_LABEL, TEXT_MULTI_CLASS_MULTI_LABEL")),
+    ("verification categories elsewhere", {"verification_categories": ("yes", "no", "maybe")},
+     ("verification_categories", "VERIFICATION_BOUNDING_BOX, VERIFICATION_SEMANTIC_SEGMENTATION")),
+    ("label attributes on 2D", {"features": LabelFileFeatures(global_label_attributes=(LabelAttribute("x"),))},
+     ("label_attributes", "IMAGE_MULTI_CLASS", "VIDEO_OBJECT_DETECTION")),
+    ("frame attributes on 2D", {"features": LabelFileFeatures(
+        frame_attributes=(LabelAttribute("weather", description="d"),))},
+     ("frame_attributes", "IMAGE_MULTI_CLASS", "POINT_CLOUD_3D_SEMANTIC_SEGMENTATION")),
+    ("frame attribute without description",
+     {"task_type": TaskType.POINT_CLOUD_3D_OBJECT_DETECTION, "labels": ["car"],
+      "features": LabelFileFeatures(frame_attributes=(LabelAttribute("weather"),))},
+     ("frame_attributes", "'weather'", "description")),
+    ("number attribute without range",
+     {"task_type": TaskType.POINT_CLOUD_3D_OBJECT_DETECTION, "labels": ["car"],
+      "features": LabelFileFeatures(global_label_attributes=(LabelAttribute("doors", type="number"),))},
+     ("global_label_attributes", "'doors'", "minimum and maximum")),
+    ("annotation type on 3D",
+     {"task_type": TaskType.POINT_CLOUD_3D_OBJECT_DETECTION, "labels": ["car"],
+      "features": LabelFileFeatures(annotation_type=VideoAnnotationType.POLYGON)},
+     ("annotation_type", "POINT_CLOUD_3D_OBJECT_DETECTION", "VIDEO_OBJECT_DETECTION")),
+    ("locked labels outside review",
+     {"task_type": TaskType.POINT_CLOUD_3D_OBJECT_DETECTION, "labels": ["car"],
+      "features": LabelFileFeatures(locked_labels=("car",))},
+     ("locked_labels", "POINT_CLOUD_3D_OBJECT_DETECTION", "ADJUSTMENT_POINT_CLOUD_3D_OBJECT_DETECTION")),
+    ("3D label too long",
+     {"task_type": TaskType.POINT_CLOUD_3D_OBJECT_DETECTION, "labels": ["a-very-long-label-name"]},
+     ("labels", "'a-very-long-label-name'", "1 to 16")),
     ("too many tags", {"tags": {f"k{i}": "v" for i in range(51)}}, ("tags", "51", "at most 50")),
     ("reserved tag", {"tags": {"aws:owner": "me"}}, ("tags", "'aws:owner'", "reserved")),
 ]

@@ -213,14 +213,14 @@ BUILT_IN_TASK_TYPES: Sequence[TaskType] = (
         human_task_ui_name="PointCloudSemanticSegmentation", label_attribute_needs_ref=True, max_labels=30,
     ),
     TaskType(
-        "VERIFICATION_BOUNDING_BOX", "VerificationBoundingBox", _I, is_adjustment_or_verification=True, min_labels=2,
+        "VERIFICATION_BOUNDING_BOX", "VerificationBoundingBox", _I, is_adjustment_or_verification=True,
     ),
     TaskType(
         "ADJUSTMENT_BOUNDING_BOX", "AdjustmentBoundingBox", _I, is_adjustment_or_verification=True, max_labels=50,
     ),
     TaskType(
         "VERIFICATION_SEMANTIC_SEGMENTATION", "VerificationSemanticSegmentation", _I, label_attribute_forbids_ref=True,
-        is_adjustment_or_verification=True, min_labels=2,
+        is_adjustment_or_verification=True,
     ),
     TaskType(
         "ADJUSTMENT_SEMANTIC_SEGMENTATION", "AdjustmentSemanticSegmentation", _I, label_attribute_needs_ref=True,
