@@ -64,6 +64,7 @@ APPS: Dict[str, Callable[[cdk.App], None]] = {
     "bring-your-own": bring_your_own_stack,
     "destroy": destroy_stack,
     "task-types": many_task_types_stack,
+    "monitoring": lambda app: __import__("tests.test_monitoring", fromlist=["monitored_stack"]).monitored_stack(app),
     # A plain cdk.App() without the recommended feature flags (a test, an older project).
     "example-without-feature-flags": example_stack,
     "destroy-without-feature-flags": destroy_stack,
@@ -157,8 +158,8 @@ def test_an_app_without_feature_flags_gets_the_same_resources(results: Dict[str,
     assert logs["Properties"]["OwnershipControls"] == {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
 
 
-@pytest.mark.parametrize("name", ["example-without-feature-flags", "destroy-without-feature-flags"])
-def test_an_app_without_feature_flags_is_cfn_lint_clean(results: Dict[str, Any], name: str) -> None:
+@pytest.mark.parametrize("name", ["example-without-feature-flags", "destroy-without-feature-flags", "monitoring"])
+def test_an_app_without_feature_flags_and_the_alarms_are_cfn_lint_clean(results: Dict[str, Any], name: str) -> None:
     from cfnlint.api import ManualArgs, lint
 
     (template,) = results[name][1]

@@ -13,6 +13,8 @@ from typing import List, Mapping, Optional, Sequence, Tuple
 
 import jsii
 from aws_cdk import Annotations, CustomResource, Duration, RemovalPolicy, Stack
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
@@ -32,6 +34,16 @@ from .execution_role import (
 )
 from .job_handler import CONFIG_PREFIX, SERVICE_TIMEOUT, JobHandler, handler_statements
 from .messaging import build_topic, publish_uploads
+from .monitoring import (
+    DEFAULT_PERIOD,
+    DEFAULT_STALLED_AGE,
+    JobAlarms,
+    JobStatus,
+    backlog_metric,
+    build_alarms,
+    state_change_pattern,
+    task_status_change_pattern,
+)
 from .pipeline import allow_workers_to_load, check_chained_props, check_pairing, upstream_object_arns
 from .regions import BuiltInArns
 from .request import OUTPUT_PREFIX, Wiring, custom_resource_properties
@@ -91,6 +103,8 @@ class StreamingLabelingJob(Construct):
     input_bucket: Optional[s3.IBucket]
     output_bucket: s3.IBucket
     encryption_key: kms.IKey
+    job_name: str
+    job_arn: str
 
     def __init__(
         self,
@@ -490,6 +504,92 @@ class StreamingLabelingJob(Construct):
                 "s3.amazonaws.com kms:GenerateDataKey* and kms:Decrypt in it, or S3 cannot publish uploads "
                 "to the encrypted input topic.",
             )
+
+    # --- events, metrics and alarms ---------------------------------------------------
+
+    def on_state_change(
+        self,
+        construct_id: str,
+        *,
+        target: Optional[events.IRuleTarget] = None,
+        statuses: Optional[Sequence[JobStatus]] = None,
+        description: Optional[str] = None,
+    ) -> events.Rule:
+        """An EventBridge rule for this job's state changes ("SageMaker Ground Truth Labeling Job State Change").
+
+        :param statuses: only these ``LabelingJobStatus`` values. Default: every change.
+        """
+        return events.Rule(
+            self,
+            construct_id,
+            description=description or "State changes of a Ground Truth streaming labeling job",
+            event_pattern=state_change_pattern(self.job_arn, statuses),
+            targets=[target] if target is not None else None,
+        )
+
+    def on_task_status_change(
+        self,
+        construct_id: str,
+        *,
+        target: Optional[events.IRuleTarget] = None,
+        states: Optional[Sequence[str]] = None,
+        description: Optional[str] = None,
+    ) -> events.Rule:
+        """An EventBridge rule for this job's task status changes ("... Labeling Job Task Status Change").
+
+        :param states: only these ``detail.State`` values. Default: every change.
+        """
+        return events.Rule(
+            self,
+            construct_id,
+            description=description or "Task status changes of a Ground Truth streaming labeling job",
+            event_pattern=task_status_change_pattern(self.job_arn, states),
+            targets=[target] if target is not None else None,
+        )
+
+    def metric_backlog(self, *, period: Duration = DEFAULT_PERIOD) -> cloudwatch.Metric:
+        """Data objects waiting in the job's ``GroundTruth-<job name>`` queue (maximum of visible messages)."""
+        return backlog_metric(self.job_name, "ApproximateNumberOfMessagesVisible", "Maximum", period)
+
+    def metric_backlog_oldest_age(self, *, period: Duration = DEFAULT_PERIOD) -> cloudwatch.Metric:
+        """Seconds the oldest waiting data object has waited (maximum)."""
+        return backlog_metric(self.job_name, "ApproximateAgeOfOldestMessage", "Maximum", period)
+
+    def metric_objects_published(self, *, period: Duration = DEFAULT_PERIOD) -> cloudwatch.Metric:
+        """Data objects published to the input topic (sum)."""
+        return self.input_topic.metric_number_of_messages_published(period=period, statistic="Sum")
+
+    def metric_labels_published(self, *, period: Duration = DEFAULT_PERIOD) -> cloudwatch.Metric:
+        """Labeled objects the job published to the output topic (sum)."""
+        return self.output_topic.metric_number_of_messages_published(period=period, statistic="Sum")
+
+    def metric_failed_deliveries(self, *, period: Duration = DEFAULT_PERIOD) -> cloudwatch.Metric:
+        """Deliveries of the input topic that failed, e.g. to the job's queue (sum)."""
+        return self.input_topic.metric_number_of_notifications_failed(period=period, statistic="Sum")
+
+    def add_alarms(
+        self,
+        *,
+        action_topic: sns.ITopic,
+        stalled_after: Duration = DEFAULT_STALLED_AGE,
+        evaluation_periods: int = 3,
+    ) -> JobAlarms:
+        """Opt-in alarms, each notifying ``action_topic`` (alarm and OK):
+
+        * a stalled backlog: the oldest waiting object is older than ``stalled_after`` (default 6 hours)
+          for ``evaluation_periods`` periods of 5 minutes (default 3);
+        * failed deliveries: the input topic failed to deliver any object in a 5-minute period;
+        * the job failed or stopped: an EventBridge rule on the job's state changes to Failed or Stopped.
+        """
+        return build_alarms(
+            Construct(self, "Alarms"),
+            oldest_age=self.metric_backlog_oldest_age(),
+            failed_deliveries=self.metric_failed_deliveries(),
+            job_arn=self.job_arn,
+            action_topic=action_topic,
+            stalled_after=stalled_after,
+            evaluation_periods=evaluation_periods,
+        )
 
     # --- public API ------------------------------------------------------------
 

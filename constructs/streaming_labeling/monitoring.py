@@ -1,0 +1,142 @@
+"""Events, metrics and alarms of a running streaming job.
+
+Events (``source: aws.sagemaker``), as AWS documents them:
+
+* "SageMaker Ground Truth Labeling Job State Change", ``resources`` = the job's ARN,
+  ``detail.LabelingJobStatus`` (SageMaker Developer Guide, "Monitor labeling job status",
+  sms-monitor-cloud-watch; the EventBridge event reference lists it for SageMaker).
+* "SageMaker Ground Truth Labeling Job Task Status Change", with ``detail.State``,
+  ``detail.labeling-job-arn`` and ``detail.workteam-team-arn`` (EventBridge event reference;
+  field names from the schema-generated patterns aws-cdk publishes in its mixins-preview
+  events module, ``SageMakerGroundTruthLabelingJobTaskStatusChange``).
+
+Metrics: the backlog is the service-owned SQS queue ``GroundTruth-<job name>`` (``AWS/SQS``,
+``QueueName``), objects and labels are the two topics' ``AWS/SNS`` metrics. Ground Truth's own
+job metrics (``TotalDatasetObjectsLabeled``, ``DatasetObjectsLabelingFailed``, ...) have a
+documented ``LabelingJobName`` dimension but no documented namespace (third-party lists say
+``AWS/SageMaker`` or ``AWS/Sagemaker/LabelingJobs``), so none is offered here; worker
+metrics are in ``AWS/SageMaker/Workteam`` per worker (Developer Guide, workteam-private-tracking).
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import List, Optional, Sequence
+
+from aws_cdk import Duration, Fn
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_sns as sns
+from constructs import Construct
+
+EVENT_SOURCE = "aws.sagemaker"
+STATE_CHANGE = "SageMaker Ground Truth Labeling Job State Change"
+TASK_STATUS_CHANGE = "SageMaker Ground Truth Labeling Job Task Status Change"
+#: Ground Truth's queue for a streaming job: ``GroundTruth-<job name in lowercase>``.
+QUEUE_PREFIX = "GroundTruth-"
+
+#: Alarm defaults, documented on ``add_alarms``.
+DEFAULT_STALLED_AGE = Duration.hours(6)
+DEFAULT_PERIOD = Duration.minutes(5)
+
+
+class JobStatus(enum.Enum):
+    """``LabelingJobStatus`` values (botocore's SageMaker model)."""
+
+    INITIALIZING = "Initializing"
+    IN_PROGRESS = "InProgress"
+    COMPLETED = "Completed"
+    FAILED = "Failed"
+    STOPPING = "Stopping"
+    STOPPED = "Stopped"
+
+
+def state_change_pattern(job_arn: str, statuses: Optional[Sequence[JobStatus]] = None) -> events.EventPattern:
+    detail = {"LabelingJobStatus": [status.value for status in statuses]} if statuses else None
+    return events.EventPattern(source=[EVENT_SOURCE], detail_type=[STATE_CHANGE], resources=[job_arn], detail=detail)
+
+
+def task_status_change_pattern(job_arn: str, states: Optional[Sequence[str]] = None) -> events.EventPattern:
+    detail: dict[str, List[str]] = {"labeling-job-arn": [job_arn]}
+    if states:
+        detail["State"] = list(states)
+    return events.EventPattern(source=[EVENT_SOURCE], detail_type=[TASK_STATUS_CHANGE], detail=detail)
+
+
+def queue_name(job_name: str) -> str:
+    """``GroundTruth-<job name>``; the library's job names are lowercase already."""
+    return Fn.join("", [QUEUE_PREFIX, job_name])
+
+
+def backlog_metric(job_name: str, metric_name: str, statistic: str, period: Duration) -> cloudwatch.Metric:
+    return cloudwatch.Metric(
+        namespace="AWS/SQS",
+        metric_name=metric_name,
+        dimensions_map={"QueueName": queue_name(job_name)},
+        statistic=statistic,
+        period=period,
+    )
+
+
+@dataclass(frozen=True)
+class JobAlarms:
+    """What ``add_alarms`` built."""
+
+    stalled_backlog: cloudwatch.Alarm
+    failed_deliveries: cloudwatch.Alarm
+    job_ended: events.Rule
+
+    @property
+    def alarms(self) -> List[cloudwatch.Alarm]:
+        return [self.stalled_backlog, self.failed_deliveries]
+
+
+def build_alarms(
+    scope: Construct,
+    *,
+    oldest_age: cloudwatch.Metric,
+    failed_deliveries: cloudwatch.Metric,
+    job_arn: str,
+    action_topic: sns.ITopic,
+    stalled_after: Duration,
+    evaluation_periods: int,
+) -> JobAlarms:
+    """The alarms of one job, each notifying ``action_topic``."""
+    action = cloudwatch_actions.SnsAction(action_topic)
+    stalled = cloudwatch.Alarm(
+        scope,
+        "StalledBacklogAlarm",
+        alarm_description=(
+            f"The oldest object waiting for this labeling job has waited over {stalled_after.to_human_string()}: "
+            "workers are not taking tasks, or the job stopped."
+        ),
+        metric=oldest_age,
+        threshold=stalled_after.to_seconds(),
+        comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluation_periods=evaluation_periods,
+        treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+    )
+    failed = cloudwatch.Alarm(
+        scope,
+        "FailedDeliveriesAlarm",
+        alarm_description="The input topic failed to deliver data objects to the job's queue.",
+        metric=failed_deliveries,
+        threshold=0,
+        comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluation_periods=1,
+        treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+    )
+    for alarm in (stalled, failed):
+        alarm.add_alarm_action(action)
+        alarm.add_ok_action(action)
+    ended = events.Rule(
+        scope,
+        "JobEndedRule",
+        description="The labeling job failed or stopped (a streaming job stops for good after 10 idle days).",
+        event_pattern=state_change_pattern(job_arn, [JobStatus.FAILED, JobStatus.STOPPED]),
+        targets=[targets.SnsTopic(action_topic)],
+    )
+    return JobAlarms(stalled_backlog=stalled, failed_deliveries=failed, job_ended=ended)
