@@ -7,11 +7,11 @@ checks them all, so a request that passes here passes the API's input checks.
 
 from __future__ import annotations
 
-import re
 from functools import cache
 from typing import Any, List
 
 import botocore.session
+import regex  # the model's patterns use Unicode classes such as \p{L}, which re does not know
 from botocore.model import Shape
 
 
@@ -69,7 +69,7 @@ def violations(value: Any, shape: Shape, path: str = "") -> List[str]:
         if not isinstance(value, str):
             return [f"{path}: expected a string, got {type(value).__name__}"]
         problems += out_of_bounds(path, len(value), meta, f"length {len(value)}")
-        if "pattern" in meta and re.fullmatch(meta["pattern"], value, flags=re.DOTALL) is None:
+        if "pattern" in meta and regex.fullmatch(meta["pattern"], value, flags=regex.DOTALL) is None:
             problems.append(f"{path}: {value!r} does not match pattern {meta['pattern']}")
         if shape.enum and value not in shape.enum:
             problems.append(f"{path}: {value!r} not in enum {shape.enum}")

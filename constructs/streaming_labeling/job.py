@@ -365,6 +365,7 @@ class StreamingLabelingJob(Construct):
             input_topic=self.input_topic.topic_arn,
             output_topic=self.output_topic.topic_arn,
             input_bucket=self.input_bucket.bucket_arn if self.input_bucket is not None else None,
+            input_bucket_name=self.input_bucket.bucket_name if self.input_bucket is not None else None,
             output_bucket=self.output_bucket.bucket_arn,
             output_bucket_name=self.output_bucket.bucket_name,
             key=self.encryption_key.key_arn,

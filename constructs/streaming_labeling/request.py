@@ -19,6 +19,8 @@ from .workforce import Workforce
 
 #: Where the job writes its labels in the output bucket.
 OUTPUT_PREFIX = "labels/"
+#: Tag on each job naming its input bucket, where the command line finds it (``cli/target.py``).
+INPUT_BUCKET_TAG = "streaming-labeling:input-bucket"
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,7 @@ class Wiring:
     input_topic: str
     output_topic: str
     input_bucket: Optional[str]
+    input_bucket_name: Optional[str]
     output_bucket: str
     output_bucket_name: str
     key: str
@@ -89,8 +92,11 @@ def create_labeling_job_request(
         "RoleArn": wiring.role,
         "HumanTaskConfig": human_task,
     }
-    if settings.tags:
-        request["Tags"] = [{"Key": key, "Value": value} for key, value in sorted(settings.tags.items())]
+    tags = dict(settings.tags)
+    if wiring.input_bucket_name is not None:
+        tags[INPUT_BUCKET_TAG] = wiring.input_bucket_name
+    if tags:
+        request["Tags"] = [{"Key": key, "Value": value} for key, value in sorted(tags.items())]
     return request
 
 
