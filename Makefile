@@ -10,7 +10,7 @@ STAMP_CHECKOV := .tools/checkov/.installed
 # Node 22 and the venv's python come first, so the CDK CLI and jsii use them.
 export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: install synth test lint typecheck unit bench clean test-newest-cdk dist
+.PHONY: install synth test lint typecheck unit bench bench-send clean test-newest-cdk dist
 
 install: $(STAMP_PY) $(STAMP_NODE) $(STAMP_CHECKOV)
 
@@ -73,6 +73,10 @@ dist: $(STAMP_PY)
 
 bench: install
 	python bench/run.py --repeats $(or $(REPEATS),5)
+
+# `streaming-labeling send` against a plain boto3 loop, 10,000 text objects on a loopback moto server.
+bench-send: $(STAMP_PY)
+	python bench/send_bench.py --objects $(or $(OBJECTS),10000) --repeats $(or $(REPEATS),3)
 
 clean:
 	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache build dist

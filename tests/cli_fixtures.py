@@ -9,6 +9,7 @@ dict of jobs. The command line runs as a subprocess pointed at both with the SDK
 from __future__ import annotations
 
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -20,6 +21,8 @@ from typing import Any, Dict, Iterator, List, Optional
 import boto3
 import pytest
 from moto.server import ThreadedMotoServer
+
+logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request otherwise
 
 ROOT = Path(__file__).resolve().parent.parent
 
