@@ -24,7 +24,7 @@ def monitored_stack(app: cdk.App, *, alarms: bool = True) -> cdk.Stack:
         key = kms.Key(stack, "AlarmsKey", enable_key_rotation=True, policy=account_key_policy())
         topic = sns.Topic(stack, "Alarms", master_key=key, enforce_ssl=True)
         job.add_alarms(action_topic=topic)
-        job.on_state_change("Completed", statuses=[JobStatus.COMPLETED, JobStatus.STOPPED])
+        job.on_state_change("Completed", statuses=[JobStatus.COMPLETED, "Stopped"])
         job.on_task_status_change("Tasks")
         cloudwatch.Dashboard(stack, "Dashboard", widgets=[[cloudwatch.GraphWidget(left=[
             job.metric_backlog(), job.metric_objects_published(), job.metric_labels_published()])]])

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from types import MappingProxyType
-from typing import List, Mapping, Optional, Sequence, Tuple
+from typing import List, Mapping, Optional, Sequence, Tuple, Union
 
 import jsii
 from aws_cdk import Annotations, CustomResource, Duration, RemovalPolicy, Stack
@@ -513,7 +513,7 @@ class StreamingLabelingJob(Construct):
         construct_id: str,
         *,
         target: Optional[events.IRuleTarget] = None,
-        statuses: Optional[Sequence[JobStatus]] = None,
+        statuses: Optional[Sequence[Union[JobStatus, str]]] = None,
         description: Optional[str] = None,
     ) -> events.Rule:
         """An EventBridge rule for this job's state changes ("SageMaker Ground Truth Labeling Job State Change").

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from typing import List, Optional, Sequence
+from typing import List, Optional, Sequence, Union
 
 from aws_cdk import Duration, Fn
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -54,8 +54,12 @@ class JobStatus(enum.Enum):
     STOPPED = "Stopped"
 
 
-def state_change_pattern(job_arn: str, statuses: Optional[Sequence[JobStatus]] = None) -> events.EventPattern:
-    detail = {"LabelingJobStatus": [status.value for status in statuses]} if statuses else None
+def state_change_pattern(
+    job_arn: str, statuses: Optional[Sequence[Union[JobStatus, str]]] = None
+) -> events.EventPattern:
+    """``statuses`` as ``JobStatus`` members or their values ("Failed", ...)."""
+    values = [JobStatus(status).value for status in statuses] if statuses else None
+    detail = {"LabelingJobStatus": values} if values else None
     return events.EventPattern(source=[EVENT_SOURCE], detail_type=[STATE_CHANGE], resources=[job_arn], detail=detail)
 
 
