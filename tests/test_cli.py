@@ -207,3 +207,21 @@ def test_the_command_line_starts_without_aws_cdk_lib() -> None:
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                             env={"PYTHONPATH": str(ROOT / "constructs"), "PATH": "/usr/bin:/bin"})
     assert result.stdout.strip() == "False", result.stderr
+
+
+def test_files_for_a_bucket_that_publishes_its_uploads_are_not_sent_twice(local_aws: LocalAws, tmp_path: Path) -> None:
+    """The construct wires the input bucket's uploads to the input topic: the CLI then only uploads."""
+    topic, queue = local_aws.topic_with_queue("wired")
+    s3 = local_aws.client("s3")
+    s3.create_bucket(Bucket="wired-input")
+    s3.put_bucket_notification_configuration(Bucket="wired-input", NotificationConfiguration={
+        "TopicConfigurations": [{"TopicArn": topic, "Events": ["s3:ObjectCreated:*"]}]})
+    local_aws.drain(queue)  # S3's test event, if the endpoint sends one
+    path = tmp_path / "bird.jpg"
+    path.write_bytes(b"\xff\xd8bird")
+    result = local_aws.run("send", "--input-topic", topic, "--input-bucket", "wired-input", str(path))
+    assert result.returncode == 0, result.stderr
+    assert "S3 publishes them to the job" in result.stderr
+    arrived = local_aws.drain(queue)
+    assert not any(b"source-ref" in body for body in arrived), "no second message of our own"
+    assert s3.get_object(Bucket="wired-input", Key="uploads/bird.jpg")["Body"].read() == b"\xff\xd8bird"
