@@ -335,10 +335,14 @@ class Outcome:
     """The physical id the answer will carry: a fallback until a job of ours exists."""
 
     def __init__(self, event: Dict[str, Any]) -> None:
-        self.physical_id = str(event.get("PhysicalResourceId") or f"CREATE_FAILED:{event.get('RequestId', 'unknown')}")
+        self._fallback = str(event.get("PhysicalResourceId") or f"CREATE_FAILED:{event.get('RequestId', 'unknown')}")
+        self.physical_id = self._fallback
 
     def job_exists(self, name: str) -> None:
         self.physical_id = name
+
+    def forget_job(self) -> None:
+        self.physical_id = self._fallback
 
 
 def is_not_found(error: ClientError) -> bool:
@@ -417,11 +421,14 @@ def start_job(deadline: Deadline, request: Dict[str, Any], properties: Dict[str,
     except ClientError as error:
         code, message = describe_error(error)
         if code == "ResourceInUse":
+            if uncertain:  # most likely our own lost attempt: named even if the look below fails
+                outcome.job_exists(name)
             existing = describe(deadline, name)
             if existing is not None and belongs_to_request(existing, request):
                 outcome.job_exists(name)
                 LOG.info("adopting labeling job %s (%s)", name, existing.get("LabelingJobStatus"))
                 return
+            outcome.forget_job()  # somebody else's: never name it
             raise foreign_job(name, properties) from error
         if uncertain:
             outcome.job_exists(name)
