@@ -126,3 +126,14 @@ def test_input_from_excludes_an_input_topic_of_its_own() -> None:
                          input_topic_props=__import__("aws_cdk.aws_sns", fromlist=["TopicProps"]).TopicProps())
     with pytest.raises(RuntimeError, match="input_from: the job's input topic is the upstream job's output topic"):
         app.synth()
+
+
+def test_a_chained_job_asked_for_an_input_bucket_gets_one_without_upload_wiring() -> None:
+    app = apps.new_app()
+    stack = cdk.Stack(app, "ChainedBucket")
+    first = StreamingLabelingJob(stack, "First", **apps.job_kwargs(TaskType.BOUNDING_BOX))
+    second = StreamingLabelingJob(stack, "Second", **apps.job_kwargs(TaskType.ADJUSTMENT_BOUNDING_BOX),
+                                  input_from=first, create_input_bucket=True)
+    template = assertions.Template.from_stack(stack).to_json()
+    assert second.input_bucket is not None and not second.sends_uploads_to_input_topic
+    assert not apps.resources_of_type(template, "Custom::S3BucketNotifications", under="SecondInputBucket")

@@ -279,9 +279,10 @@ class StreamingLabelingJob(Construct):
         )
         if create_input_bucket is None:  # a chained job's objects live in the upstream job's buckets
             create_input_bucket = task_type.accepts_s3_event_input and upstream is None
-        if send_uploads_to_input_topic is None:
+        if send_uploads_to_input_topic is None:  # a chained job's input topic is the upstream job's
             send_uploads_to_input_topic = (
                 task_type.accepts_s3_event_input and existing_input_bucket is None and bool(create_input_bucket)
+                and upstream is None
             )
         errors = label_errors + validate_job_settings(settings) + check_exclusive(
             [
@@ -301,7 +302,7 @@ class StreamingLabelingJob(Construct):
         )
         errors += check_chained_props(
             input_from=upstream, existing_input_topic=existing_input_topic, input_topic_props=input_topic_props,
-            send_uploads_to_input_topic=send_uploads_to_input_topic if upstream is not None else None,
+            send_uploads_to_input_topic=send_uploads_to_input_topic,
         )
         if upstream is not None:
             errors += check_pairing(task_type, upstream.task_type)
