@@ -13,6 +13,7 @@ from typing import Any, Dict, Optional, Sequence
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
+from .conventions import QUEUE_PREFIX
 from .pseudo import Pseudo
 
 SAGEMAKER_PRINCIPAL = "sagemaker.amazonaws.com"
@@ -29,7 +30,7 @@ def labeling_job_arn_pattern(p: Pseudo, job_name_prefix: str) -> str:
 
 def ground_truth_queue_arn_pattern(p: Pseudo, job_name_prefix: str) -> str:
     """The queue Ground Truth creates: ``GroundTruth-<job name in lowercase>``."""
-    return p.arn("sqs", f"GroundTruth-{job_name_prefix.lower()}-*")
+    return p.arn("sqs", f"{QUEUE_PREFIX}{job_name_prefix.lower()}-*")
 
 
 def job_log_stream_arn_pattern(p: Pseudo, job_name_prefix: str) -> str:

@@ -32,11 +32,11 @@ from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
+from .conventions import QUEUE_PREFIX
+
 EVENT_SOURCE = "aws.sagemaker"
 STATE_CHANGE = "SageMaker Ground Truth Labeling Job State Change"
 TASK_STATUS_CHANGE = "SageMaker Ground Truth Labeling Job Task Status Change"
-#: Ground Truth's queue for a streaming job: ``GroundTruth-<job name in lowercase>``.
-QUEUE_PREFIX = "GroundTruth-"
 
 #: Alarm defaults, documented on ``add_alarms``.
 DEFAULT_STALLED_AGE = Duration.hours(6)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Dict, Optional
 
+from .conventions import INPUT_BUCKET_TAG
 from .job_handler import CONFIG_PREFIX
 from .regions import BuiltInArns
 from .validation import JobSettings
@@ -19,8 +20,6 @@ from .workforce import Workforce
 
 #: Where the job writes its labels in the output bucket.
 OUTPUT_PREFIX = "labels/"
-#: Tag on each job naming its input bucket, where the command line finds it (``cli/target.py``).
-INPUT_BUCKET_TAG = "streaming-labeling:input-bucket"
 
 
 @dataclass(frozen=True)

@@ -11,10 +11,8 @@ import click
 from botocore.config import Config
 from botocore.exceptions import ClientError, NoCredentialsError, NoRegionError, PartialCredentialsError
 
-#: Tag the construct puts on each job: the name of its input bucket.
-INPUT_BUCKET_TAG = "streaming-labeling:input-bucket"
-#: The queue Ground Truth makes for a streaming job.
-QUEUE_PREFIX = "GroundTruth-"
+from ..conventions import INPUT_BUCKET_TAG, QUEUE_PREFIX
+
 TAKES_DATA = ("InProgress",)
 ENDED = ("Stopping", "Stopped", "Completed", "Failed")
 
