@@ -73,7 +73,7 @@ def ours(task_type: TaskType, **kwargs: Any) -> str:
     source = SOURCE["ref" if task_type.label_attribute_needs_ref else "plain"]
     if task_type.name == "VERIFICATION_SEMANTIC_SEGMENTATION":
         source = "masks-ref"
-    template = worker_template(task_type, LABELS, header="Label it",
+    template = worker_template(task_type, header="Label it",
                                source_label_attribute_name=source if task_type.is_adjustment_or_verification else None,
                                **kwargs)
     assert template is not None
@@ -194,9 +194,9 @@ def test_instructions_are_text_unless_marked_as_trusted_html() -> None:
 
 
 def test_built_in_ui_types_have_no_template_and_custom_types_keep_theirs() -> None:
-    assert worker_template(TaskType.NAMED_ENTITY_RECOGNITION, LABELS, header="x") is None
+    assert worker_template(TaskType.NAMED_ENTITY_RECOGNITION, header="x") is None
     custom = TaskType.custom(pre_annotation_lambda_arn="a", consolidation_lambda_arn="b", template="<p>{{ x }}</p>")
-    assert worker_template(custom, [], header="x") == "<p>{{ x }}</p>"
+    assert worker_template(custom, header="x") == "<p>{{ x }}</p>"
 
 
 # --- label-category files ----------------------------------------------------------------------

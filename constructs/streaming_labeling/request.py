@@ -127,7 +127,6 @@ def custom_resource_properties(
         )
     template = worker_template(
         task_type,
-        labels,
         header=settings.task_title,
         short_instructions=settings.instructions,
         full_instructions=settings.full_instructions,

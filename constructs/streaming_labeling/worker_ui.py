@@ -336,7 +336,6 @@ SUPPORTS_EXCLUSION_CATEGORY = frozenset({"IMAGE_MULTI_CLASS_MULTI_LABEL", "TEXT_
 
 def worker_template(
     task_type: TaskType,
-    labels: Sequence[str],
     *,
     header: str,
     short_instructions: Optional[str] = None,
@@ -347,8 +346,9 @@ def worker_template(
 ) -> Optional[str]:
     """The Liquid worker template for a task type, or None when the type uses a built-in UI.
 
-    Custom task types return the user's own template unchanged. ``labels`` reach workers
-    through the label-category file and ``task.input.labels``, as in AWS's templates.
+    Custom task types return the user's own template unchanged. Labels are not written into
+    it: they reach workers through the label-category file and ``task.input.labels``, as in
+    AWS's templates.
     """
     if task_type.is_custom:
         return task_type.custom_template
