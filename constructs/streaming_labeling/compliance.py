@@ -73,8 +73,11 @@ def acknowledge(construct: IConstruct, finding: str, reason_key: str) -> None:
     Validations.of(construct).acknowledge(Acknowledgment(id=finding, reason=REASONS[reason_key]))
 
 
-def nag_resource(scope: IConstruct, value: str) -> str:
-    """A resource ARN as cdk-nag prints it in a finding id (``<Logical.Arn>/*``, ``<AWS::Region>``)."""
+def nag_resource(scope: IConstruct, value: str, state: Optional[StackState] = None) -> str:
+    """A resource ARN as cdk-nag prints it in a finding id (``<Logical.Arn>/*``, ``<AWS::Region>``).
+
+    ``state``: the scope's stack state, when the caller has it (saves looking it up again).
+    """
 
     def render(part: Any) -> str:
         if isinstance(part, str):
@@ -88,7 +91,7 @@ def nag_resource(scope: IConstruct, value: str) -> str:
             return str(separator).join(render(p) for p in parts)
         return str(part)
 
-    rendered = StackState.of(scope).rendered
+    rendered = (state or StackState.of(scope)).rendered
     if value not in rendered:
         rendered[value] = render(Stack.of(scope).resolve(value))
     return rendered[value]
@@ -159,11 +162,11 @@ def acknowledge_job_findings(
     provider) are acknowledged by the first job that brings them.
     """
     p = state.pseudo
-    output_bucket = nag_resource(job, output_bucket_arn)
+    output_bucket = nag_resource(job, output_bucket_arn, state)
     execution_findings = [(f"{output_bucket}/{prefix}*", "object-keys") for prefix in output_prefixes]
     if input_bucket_arn is not None:
-        execution_findings.insert(0, (nag_resource(job, input_bucket_arn) + "/*", "object-keys"))
-    execution_findings += [(nag_resource(job, arn), "object-keys") for arn in upstream_object_arns]
+        execution_findings.insert(0, (nag_resource(job, input_bucket_arn, state) + "/*", "object-keys"))
+    execution_findings += [(nag_resource(job, arn, state), "object-keys") for arn in upstream_object_arns]
     execution_findings += [
         (nag_pseudo(p, queue_pattern), "queue"),
         (nag_pseudo(p, log_stream_pattern), "log-stream"),
