@@ -2,11 +2,13 @@
 
 What arrives on a queue subscribed (raw delivery) to the input topic is compared byte for
 byte with what Ground Truth takes: ``{"source": ...}`` per text line, ``{"source-ref": ...}``
-per S3 object.
+per S3 object, each naming its object id for Ground Truth's duplicate handling
+(``dataset-objectid-attribute-name``): the SHA-256 of a line's text, an S3 object's URI.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from typing import Any, Dict, List
@@ -21,7 +23,17 @@ LINES = ["A cat sits on the mat.", 'He said "meow"', "Überraschung: ünïcödé
 
 
 def expected(lines: List[str]) -> List[bytes]:
-    return sorted(json.dumps({"source": line}, ensure_ascii=False).encode("utf-8") for line in lines)
+    return sorted(json.dumps({"source": line, "dataset-objectid-attribute-name": "streaming-labeling-object-id",
+                              "streaming-labeling-object-id": hashlib.sha256(line.encode()).hexdigest()},
+                             ensure_ascii=False).encode("utf-8") for line in lines)
+
+
+def source_ref(uri: str) -> bytes:
+    return json.dumps({"source-ref": uri, "dataset-objectid-attribute-name": "source-ref"}).encode()
+
+
+def upload_key(content: bytes, name: str) -> str:
+    return f"uploads/{hashlib.sha256(content).hexdigest()[:16]}/{name}"
 
 
 def test_text_lines_arrive_on_the_topic_byte_for_byte(local_aws: LocalAws, tmp_path: Path) -> None:
@@ -65,9 +77,9 @@ def test_files_are_uploaded_and_sent_as_source_refs(local_aws: LocalAws, tmp_pat
         files.append(str(path))
     result = local_aws.run("send", "--job-name", "images-0123456789ab", *files)
     assert result.returncode == 0, result.stderr
-    assert sorted(local_aws.drain(queue)) == sorted(
-        json.dumps({"source-ref": f"s3://image-input/uploads/{n}"}).encode() for n in ("cat.jpg", "dog.jpg"))
-    stored = local_aws.client("s3").get_object(Bucket="image-input", Key="uploads/cat.jpg")["Body"].read()
+    keys = {n: upload_key(b"\xff\xd8" + n.encode(), n) for n in ("cat.jpg", "dog.jpg")}
+    assert sorted(local_aws.drain(queue)) == sorted(source_ref(f"s3://image-input/{key}") for key in keys.values())
+    stored = local_aws.client("s3").get_object(Bucket="image-input", Key=keys["cat.jpg"])["Body"].read()
     assert stored == b"\xff\xd8cat.jpg"
 
 
@@ -79,29 +91,28 @@ def test_an_s3_prefix_is_sent_object_by_object(local_aws: LocalAws) -> None:
         s3.put_object(Bucket="existing-images", Key=key, Body=b"x")
     result = local_aws.run("send", "--input-topic", topic, "--s3-prefix", "s3://existing-images/batch/")
     assert result.returncode == 0, result.stderr
-    assert sorted(local_aws.drain(queue)) == sorted(
-        json.dumps({"source-ref": f"s3://existing-images/batch/{n}.jpg"}).encode() for n in (1, 2))
+    assert sorted(local_aws.drain(queue)) == sorted(source_ref(f"s3://existing-images/batch/{n}.jpg") for n in (1, 2))
 
 
 @pytest.mark.parametrize(
-    "setup,args,message",
+    "setup,args,message,code",
     [
-        ("none", ["send", "--job-name", "missing-job", "--text-file", "-"], "No labeling job named 'missing-job'"),
-        ("stopped", ["send", "--job-name", "old-job", "--text-file", "-"], "old-job is Stopped"),
-        ("initializing", ["send", "--job-name", "new-job", "--text-file", "-"], "once it is InProgress"),
-        ("none", ["send", "--text-file", "-"], "--job-name NAME"),
-        ("none", ["send", "--input-topic", "arn:aws:sns:us-east-1:123456789012:t"], "Give exactly one of"),
-        ("none", ["status", "--job-name", "missing-job"], "No labeling job named 'missing-job'"),
+        ("none", ["send", "--job-name", "missing-job", "--text-file", "-"], "No labeling job named 'missing-job'", 1),
+        ("stopped", ["send", "--job-name", "old-job", "--text-file", "-"], "old-job is Stopped", 1),
+        ("initializing", ["send", "--job-name", "new-job", "--text-file", "-"], "once it is InProgress", 1),
+        ("none", ["send", "--text-file", "-"], "--job-name NAME", 1),
+        ("none", ["send", "--input-topic", "arn:aws:sns:us-east-1:123456789012:t"], "Give exactly one of", 2),
+        ("none", ["status", "--job-name", "missing-job"], "No labeling job named 'missing-job'", 1),
     ],
     ids=["unknown job", "stopped job", "initializing job", "no target", "nothing to send", "status unknown job"],
 )
-def test_clear_errors(local_aws: LocalAws, setup: str, args: List[str], message: str) -> None:
+def test_clear_errors(local_aws: LocalAws, setup: str, args: List[str], message: str, code: int) -> None:
     if setup == "stopped":
         local_aws.sagemaker.add_job("old-job", "Stopped", "arn:aws:sns:us-east-1:123456789012:t")
     if setup == "initializing":
         local_aws.sagemaker.add_job("new-job", "Initializing", "arn:aws:sns:us-east-1:123456789012:t")
     result = local_aws.run(*args, stdin="a\n")
-    assert result.returncode != 0
+    assert result.returncode == code, result.stderr
     assert message in result.stderr, result.stderr
     assert "Traceback" not in result.stderr
 
@@ -162,26 +173,29 @@ class ScriptedSns:
 
 
 @pytest.mark.parametrize(
-    "script,sent,failed,calls",
+    "script,sent,failed,calls,fatal",
     [
-        ([], 3, 0, 1),
-        ([{"fail": ["1"], "code": "InternalError", "sender": False}], 3, 0, 2),
-        ([{"fail": ["0", "2"], "code": "Throttling", "sender": True}], 3, 0, 2),
-        ([{"fail": ["1"], "code": "InvalidParameter", "sender": True}], 2, 1, 1),
-        ([{"raise": "Throttling"}, {"raise": "Throttling"}], 3, 0, 3),
-        ([{"raise": "AuthorizationError"}], 0, 3, 1),
-        ([{"fail": ["1"], "code": "InternalError", "sender": False}] * 10, 2, 1, 6),
+        ([], 3, 0, 1, None),
+        ([{"fail": ["1"], "code": "InternalError", "sender": False}], 3, 0, 2, None),
+        ([{"fail": ["0", "2"], "code": "Throttling", "sender": True}], 3, 0, 2, None),
+        ([{"fail": ["1"], "code": "InvalidParameter", "sender": True}], 2, 1, 1, None),
+        ([{"raise": "Throttling"}, {"raise": "Throttling"}], 3, 0, 3, None),
+        ([{"raise": "AuthorizationError"}], 0, 0, 1, "PublishBatch: AuthorizationError: scripted"),
+        ([{"raise": "NotFound"}], 0, 0, 1, "PublishBatch: NotFound: scripted"),
+        ([{"fail": ["1"], "code": "InternalError", "sender": False}] * 10, 2, 1, 6, None),
     ],
     ids=["accepted", "server fault retried", "throttled entries retried", "refused entry reported",
-         "throttled call retried", "denied call reported", "retries are bounded"],
+         "throttled call retried", "denied call stops the run", "missing topic stops the run",
+         "retries are bounded"],
 )
 def test_only_accepted_entries_count_and_faults_are_retried(script: List[Dict[str, Any]], sent: int, failed: int,
-                                                            calls: int) -> None:
+                                                            calls: int, fatal: Any) -> None:
     sns = ScriptedSns(script)
     publisher = Publisher(sns, "arn:aws:sns:us-east-1:123456789012:t", concurrency=1, sleep=lambda s: None)
     counted: List[int] = []
-    failures = publisher.publish([Item(f"line {i}", text_object(str(i))) for i in range(3)], counted.append)
-    assert (publisher.sent, sum(counted), len(failures), len(sns.calls)) == (sent, sent, failed, calls)
+    outcome = publisher.run([Item(f"line {i}", text_object(str(i))) for i in range(3)], counted.append)
+    assert (outcome.sent, sum(counted), len(outcome.failures), len(sns.calls), outcome.fatal) == (
+        sent, sent, failed, calls, fatal)
 
 
 def test_the_construct_tags_each_job_with_the_bucket_the_command_line_looks_for() -> None:
@@ -224,4 +238,4 @@ def test_files_for_a_bucket_that_publishes_its_uploads_are_not_sent_twice(local_
     assert "S3 publishes them to the job" in result.stderr
     arrived = local_aws.drain(queue)
     assert not any(b"source-ref" in body for body in arrived), "no second message of our own"
-    assert s3.get_object(Bucket="wired-input", Key="uploads/bird.jpg")["Body"].read() == b"\xff\xd8bird"
+    assert s3.get_object(Bucket="wired-input", Key=upload_key(b"\xff\xd8bird", "bird.jpg"))["Body"].read() == b"\xff\xd8bird"

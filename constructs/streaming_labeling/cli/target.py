@@ -1,24 +1,32 @@
-"""Which job, topic and bucket a command acts on, and the errors a person can act on."""
+"""Which job, topic and bucket a command acts on, and the pre-flight checks before anything is read or sent."""
 
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Optional, Tuple
 
 import boto3
-import click
 from botocore.config import Config
-from botocore.exceptions import ClientError, NoCredentialsError, NoRegionError, PartialCredentialsError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from ..conventions import INPUT_BUCKET_TAG, QUEUE_PREFIX
+from .errors import NO_CREDENTIALS, CliError, code_of, explain
 
 TAKES_DATA = ("InProgress",)
 ENDED = ("Stopping", "Stopped", "Completed", "Failed")
 
+REGION = re.compile(r"^(?![0-9]+$)(?!-)[a-zA-Z0-9-]{1,63}(?<!-)$")  # botocore's own check (a host label)
+TOPIC_ARN = re.compile(r"^arn:aws[a-z-]*:sns:([a-z0-9-]+):(\d{12}):([A-Za-z0-9_-]{1,256}(\.fifo)?)$")
 
-class CliError(click.ClickException):
-    """An error with the one sentence a person needs."""
+# botocore's own retries for everything but publishing: throttling, faults on AWS's side and dropped
+# connections, never AccessDenied or NotFound (botocore's "standard" mode). Publishing has one retry
+# budget, the sender's (sender.MAX_ATTEMPTS calls per batch): botocore makes one attempt per call.
+RETRIED = Config(retries={"mode": "standard", "max_attempts": 3}, max_pool_connections=64,
+                 connect_timeout=5, read_timeout=30)
+ONE_ATTEMPT = Config(retries={"mode": "standard", "total_max_attempts": 1}, max_pool_connections=64,
+                     connect_timeout=5, read_timeout=30)
 
 
 @dataclass(frozen=True)
@@ -26,6 +34,7 @@ class Target:
     topic_arn: str
     bucket: Optional[str] = None
     job_name: Optional[str] = None
+    bucket_unknown_reason: Optional[str] = None  # why --job-name gave no bucket, when it could not tell
 
 
 class Aws:
@@ -35,30 +44,65 @@ class Aws:
         region = region or os.environ.get("AWS_REGION")  # as Lambda and the other SDKs set it
         try:
             self.session = boto3.session.Session(profile_name=profile, region_name=region)
-        except Exception as error:  # noqa: BLE001 - botocore's ProfileNotFound and friends
-            raise CliError(f"{error}") from error
-        self._config = Config(retries={"mode": "standard", "max_attempts": 3}, max_pool_connections=64)
-        self._clients: Dict[str, Any] = {}
+        except BotoCoreError as error:  # ProfileNotFound and friends
+            raise CliError(explain(error)) from error
+        self._clients: Dict[Tuple[str, bool], Any] = {}
 
-    def client(self, service: str) -> Any:
-        if service not in self._clients:
-            try:
-                make: Any = self.session.client
-                self._clients[service] = make(service, config=self._config)
-            except NoRegionError as error:
-                raise CliError("No AWS region: pass --region or set AWS_REGION (or AWS_DEFAULT_REGION).") from error
-        return self._clients[service]
+    @property
+    def region(self) -> Optional[str]:
+        return self.session.region_name
+
+    def client(self, service: str, *, retried: bool = True) -> Any:
+        """A client; ``retried=False``: botocore makes a single attempt per call (the caller retries)."""
+        key = (service, retried)
+        if key not in self._clients:
+            make: Any = self.session.client
+            self._clients[key] = make(service, config=RETRIED if retried else ONE_ATTEMPT)
+        return self._clients[key]
+
+    def check_credentials(self) -> None:
+        """Once, before anything else: no credentials is one line, not one error per call."""
+        if self.session.get_credentials() is None:
+            raise CliError(NO_CREDENTIALS)
 
 
-def explain(error: Exception) -> str:
-    """One line for an AWS error."""
-    if isinstance(error, (NoCredentialsError, PartialCredentialsError)):
-        return ("No AWS credentials found: run `aws configure`, set AWS_PROFILE or AWS_ACCESS_KEY_ID/"
-                "AWS_SECRET_ACCESS_KEY, or pass --profile.")
-    if isinstance(error, ClientError):
-        info = error.response.get("Error", {})
-        return f"{error.operation_name}: {info.get('Code', 'Error')}: {info.get('Message', '')}"
-    return str(error)
+def parse_topic_arn(arn: str) -> Tuple[str, str, str]:
+    """(region, account, name) of an SNS topic ARN; a CliError for anything else."""
+    match = TOPIC_ARN.match(arn)
+    if not match:
+        raise CliError(f"Not an SNS topic ARN: {arn!r} (expected arn:aws:sns:REGION:ACCOUNT:NAME).")
+    return match.group(1), match.group(2), match.group(3)
+
+
+def check_topic(aws: Aws, topic_arn: str) -> None:
+    """The topic exists where the client looks for it (a region mismatch gets a hint naming both)."""
+    topic_region = parse_topic_arn(topic_arn)[0]
+    client_region = aws.client("sns").meta.region_name
+    try:
+        aws.client("sns").get_topic_attributes(TopicArn=topic_arn)
+    except ClientError as error:
+        code = code_of(error)
+        if code in ("NotFound", "NotFoundException", "InvalidParameter"):
+            hint = ""
+            if topic_region != client_region:
+                hint = (f" The topic's ARN names region {topic_region} but the command line uses "
+                        f"{client_region}: pass --region {topic_region}.")
+            raise CliError(f"No topic {topic_arn} in {client_region} ({code}).{hint}") from error
+        if code in ("AuthorizationError", "AccessDenied", "AccessDeniedException"):
+            return  # a sender may publish without being allowed to read the topic; publishing tells
+        raise CliError(explain(error)) from error
+
+
+def check_bucket(aws: Aws, bucket: str) -> None:
+    """The bucket FILEs are uploaded to exists (403: it may, the uploads tell)."""
+    try:
+        aws.client("s3").head_bucket(Bucket=bucket)
+    except ClientError as error:
+        if code_of(error) in ("404", "NoSuchBucket", "NotFound"):
+            raise CliError(f"No bucket named {bucket!r} (HeadBucket: 404): check --input-bucket.") from error
+        if code_of(error) in ("403", "AccessDenied"):
+            return
+        raise CliError(explain(error)) from error
 
 
 def is_missing_job(error: ClientError) -> bool:
@@ -75,20 +119,17 @@ def describe_job(aws: Aws, job_name: str) -> Dict[str, Any]:
         return job
     except ClientError as error:
         if is_missing_job(error):
-            region = aws.session.region_name
-            raise CliError(f"No labeling job named {job_name!r} in {region}.") from error
-        raise CliError(explain(error)) from error
-    except (NoCredentialsError, PartialCredentialsError) as error:
-        raise CliError(explain(error)) from error
+            raise CliError(f"No labeling job named {job_name!r} in {aws.region}.") from error
+        raise
 
 
-def input_bucket_of(aws: Aws, job: Dict[str, Any]) -> Optional[str]:
-    """The input bucket the construct tagged the job with, if it did (and the tags can be read)."""
+def input_bucket_of(aws: Aws, job: Dict[str, Any]) -> Tuple[Optional[str], Optional[str]]:
+    """The input bucket the construct tagged the job with, or (None, why the tags could not be read)."""
     try:
         tags = aws.client("sagemaker").list_tags(ResourceArn=job["LabelingJobArn"]).get("Tags", [])
-    except ClientError:
-        return None
-    return next((tag["Value"] for tag in tags if tag.get("Key") == INPUT_BUCKET_TAG), None)
+    except ClientError as error:
+        return None, code_of(error) or "error"
+    return next((tag["Value"] for tag in tags if tag.get("Key") == INPUT_BUCKET_TAG), None), None
 
 
 def resolve(aws: Aws, *, job_name: Optional[str], input_topic: Optional[str], input_bucket: Optional[str],
@@ -109,7 +150,10 @@ def resolve(aws: Aws, *, job_name: Optional[str], input_topic: Optional[str], in
     topic = job.get("InputConfig", {}).get("DataSource", {}).get("SnsDataSource", {}).get("SnsTopicArn")
     if not topic:
         raise CliError(f"Labeling job {job_name} is not a streaming job (it has no input topic).")
-    return Target(topic_arn=topic, bucket=input_bucket or input_bucket_of(aws, job), job_name=job_name)
+    if input_bucket:
+        return Target(topic_arn=topic, bucket=input_bucket, job_name=job_name)
+    bucket, unreadable = input_bucket_of(aws, job)
+    return Target(topic_arn=topic, bucket=bucket, job_name=job_name, bucket_unknown_reason=unreadable)
 
 
 def queue_depth(aws: Aws, job_name: str) -> Optional[Dict[str, int]]:
