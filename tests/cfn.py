@@ -10,6 +10,8 @@ from __future__ import annotations
 from typing import Any, Dict
 
 ACCOUNT = "111122223333"
+#: The stack id deploy-time resolution gives ``AWS::StackId`` (the handler tests' events carry it too).
+STACK_ID = "arn:aws:cloudformation:us-east-1:111122223333:stack/demo/5b4f0c90-aaaa-bbbb-cccc-0123456789ab"
 
 
 def physical_ids(template: Dict[str, Any], region: str) -> Dict[str, Dict[str, str]]:
@@ -35,7 +37,8 @@ def physical_ids(template: Dict[str, Any], region: str) -> Dict[str, Dict[str, s
 
 
 def resolve(value: Any, template: Dict[str, Any], region: str, ids: Dict[str, Dict[str, str]]) -> Any:
-    pseudo = {"AWS::Region": region, "AWS::AccountId": ACCOUNT, "AWS::Partition": "aws", "AWS::URLSuffix": "amazonaws.com"}
+    pseudo = {"AWS::Region": region, "AWS::AccountId": ACCOUNT, "AWS::Partition": "aws", "AWS::URLSuffix": "amazonaws.com",
+              "AWS::StackId": STACK_ID.replace(":us-east-1:", f":{region}:")}
     if isinstance(value, dict):
         if "Ref" in value:
             ref = value["Ref"]

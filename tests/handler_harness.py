@@ -20,20 +20,21 @@ import json
 import threading
 from collections import defaultdict
 from dataclasses import dataclass
+from functools import cache
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from types import ModuleType
-from typing import Any, Dict, List, Optional, Union
-from urllib.parse import unquote, urlsplit
+from typing import Any, Dict, List, Optional, Tuple, Union
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import boto3
 from botocore.awsrequest import AWSResponse
 from botocore.config import Config
 from botocore.exceptions import EndpointConnectionError, ReadTimeoutError
 
+from .cfn import STACK_ID
 from .conftest import ROOT
 
 HANDLER_FILE = ROOT / "constructs" / "streaming_labeling" / "handler" / "index.py"
-STACK_ID = "arn:aws:cloudformation:us-east-1:111122223333:stack/demo/5b4f0c90-aaaa-bbbb-cccc-0123456789ab"
 ROLE_ARN = "arn:aws:iam::111122223333:role/gt-role"
 TOPIC_ARN = "arn:aws:sns:us-east-1:111122223333:input"
 ACCOUNT_ARN = "arn:aws:sagemaker:us-east-1:111122223333"
@@ -122,6 +123,12 @@ ROLE_NOT_YET_ASSUMABLE = Error(
 INTERNAL = Error("InternalFailure", "We encountered an internal error. Please try again.", 500)
 
 
+@cache
+def _session() -> boto3.session.Session:
+    """One session for every client: making a session costs ~100 ms."""
+    return boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1")
+
+
 class RawBody:
     def __init__(self, body: bytes) -> None:
         self._body = body
@@ -135,7 +142,11 @@ class World:
 
     A created job is Initializing for ``initializing_looks`` DescribeLabelingJob
     calls, then InProgress (or ``ends_as``); StopLabelingJob moves InProgress to
-    Stopping, and the next look finds it Stopped.
+    Stopping, and the next look finds it Stopped. CloudFormation's
+    DescribeStackResource answers ``resource_statuses`` in turn, then the status of
+    the event in flight (CREATE_IN_PROGRESS for a Create). With ``policy`` set (see
+    ``handler_policy``), every SageMaker and CloudFormation call is authorized
+    against it, with the job's tags, as IAM would; otherwise everything is allowed.
     """
 
     def __init__(self, clock: FakeClock) -> None:
@@ -149,6 +160,9 @@ class World:
         self.failure_reason = "Workteam not found in this region"
         self.stop_stays_stopping = False
         self.timeouts_seen: List[tuple[float, float]] = []
+        self.resource_statuses: List[str] = []
+        self.in_flight = ""
+        self.policy: Optional[Tuple[Dict[str, Any], ...]] = None
 
     # --- scripting -----------------------------------------------------------------------
 
@@ -156,7 +170,9 @@ class World:
         self.faults[operation].extend(faults)
 
     def add_job(self, name: str, status: str, request: Optional[Dict[str, Any]] = None) -> None:
-        self.jobs[name.lower()] = {"request": request or {}, "status": status, "looks": 0, "name": name}
+        request = request or {}
+        tags = {tag["Key"]: tag["Value"] for tag in request.get("Tags", [])}
+        self.jobs[name.lower()] = {"request": request, "status": status, "looks": 0, "name": name, "tags": tags}
 
     def status(self, name: str) -> Optional[str]:
         job = self.jobs.get(name.lower())
@@ -174,10 +190,7 @@ class World:
     # --- botocore seam -------------------------------------------------------------------
 
     def make_client(self, service: str, config: Config) -> Any:
-        session = boto3.session.Session(
-            aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1"
-        )
-        made = session.client(service, config=config)
+        made = _session().client(service, config=config)
         timeouts = (float(config.connect_timeout), float(config.read_timeout))
         self.timeouts_seen.append(timeouts)
 
@@ -213,20 +226,65 @@ class World:
             raise ReadTimeoutError(endpoint_url=request.url)
         if isinstance(fault, Error):
             return self._error(service, fault)
+        denied = self._authorize(service, operation, request)
+        if denied is not None:
+            return self._error(service, denied)
         status, body = self._act(service, operation, request)
         if status >= 300:
             return self._error(service, Error(body["__type"], body["message"], status))
-        raw = json.dumps(body, default=lambda d: d.timestamp()).encode() if service == "sagemaker" else b""
+        if service == "sagemaker":
+            raw = json.dumps(body, default=lambda d: d.timestamp()).encode()
+        else:
+            raw = body.get("xml", "").encode()
         return AWSResponse(request.url, status, {"x-amzn-RequestId": "req", "ETag": '"e"'}, RawBody(raw))
 
     def _error(self, service: str, error: Error) -> AWSResponse:
         if service == "sagemaker":
             raw = json.dumps({"__type": error.code, "message": error.message}).encode()
+        elif service == "cloudformation":
+            raw = (f"<ErrorResponse><Error><Type>Sender</Type><Code>{error.code}</Code>"
+                   f"<Message>{error.message}</Message></Error></ErrorResponse>").encode()
         else:
             raw = f"<Error><Code>{error.code}</Code><Message>{error.message}</Message></Error>".encode()
         return AWSResponse("https://aws", error.status, {"x-amzn-RequestId": "req"}, RawBody(raw))
 
+    def _authorize(self, service: str, operation: str, request: Any) -> Optional[Error]:
+        """IAM's answer to a SageMaker or CloudFormation call, under ``policy``."""
+        if self.policy is None or service not in ("sagemaker", "cloudformation"):
+            return None
+        from .handler_policy import allows, denial
+
+        checks: List[Tuple[str, str, Dict[str, str]]] = []
+        if service == "cloudformation":
+            stack = parse_qs(request.body.decode() if isinstance(request.body, bytes) else str(request.body))
+            checks.append((f"cloudformation:{operation}", stack.get("StackName", [""])[0], {}))
+        else:
+            params = json.loads(request.body or b"{}")
+            name = str(params.get("LabelingJobName", ""))
+            arn = str(params.get("ResourceArn") or f"{ACCOUNT_ARN}:labeling-job/{name.lower()}")
+            job = self.jobs.get(arn.rsplit("/", 1)[-1])
+            tags: Dict[str, str] = dict(job["tags"]) if job is not None else {}
+            checks.append((f"sagemaker:{operation}", arn, tags))
+            if operation == "CreateLabelingJob" and params.get("Tags"):
+                checks.append(("sagemaker:AddTags", arn, tags))  # the dependent action of a tagged create
+        for action, resource, tags in checks:
+            if not allows(self.policy, action, resource, tags):
+                code = "AccessDenied" if service == "cloudformation" else "AccessDeniedException"
+                return Error(code, denial(action, resource), 403 if service == "cloudformation" else 400)
+        return None
+
     def _act(self, service: str, operation: str, request: Any) -> tuple[int, Dict[str, Any]]:
+        if service == "cloudformation":
+            assert operation == "DescribeStackResource", operation
+            default = {"Create": "CREATE_IN_PROGRESS", "Update": "UPDATE_IN_PROGRESS"}.get(self.in_flight, "")
+            status = self.resource_statuses.pop(0) if self.resource_statuses else default or "DELETE_IN_PROGRESS"
+            xml = ("<DescribeStackResourceResponse><DescribeStackResourceResult><StackResourceDetail>"
+                   "<LogicalResourceId>Animals6F4865E6</LogicalResourceId>"
+                   "<ResourceType>Custom::SageMakerStreamingLabelingJob</ResourceType>"
+                   "<LastUpdatedTimestamp>2026-11-23T00:00:00Z</LastUpdatedTimestamp>"
+                   f"<ResourceStatus>{status}</ResourceStatus>"
+                   "</StackResourceDetail></DescribeStackResourceResult></DescribeStackResourceResponse>")
+            return 200, {"xml": xml}
         if service == "s3":
             url = urlsplit(request.url)
             bucket = url.hostname.split(".s3", 1)[0] if url.hostname else ""
@@ -234,7 +292,7 @@ class World:
             self.objects[f"{bucket}{unquote(url.path)}"] = bytes(self.requests("PutObject")[-1]["Body"])
             return 200, {}
         params = json.loads(request.body or b"{}")
-        name = params.get("LabelingJobName", "")
+        name = params.get("LabelingJobName", "") or str(params.get("ResourceArn", "")).rsplit("/", 1)[-1]
         job = self.jobs.get(name.lower())
         if operation == "CreateLabelingJob":
             if job is not None:
@@ -251,6 +309,9 @@ class World:
                 job["status"] = "Stopped"
             return 200, describe_response(job["name"], job["status"], request=job["request"],
                                           failure=self.failure_reason if job["status"] == "Failed" else None)
+        if operation == "AddTags":
+            job["tags"].update({tag["Key"]: tag["Value"] for tag in params["Tags"]})
+            return 200, {"Tags": params["Tags"]}
         if operation == "StopLabelingJob":
             if job["status"] != "InProgress":
                 return 400, {"__type": "ValidationException", "message": f"Job is {job['status']}, not InProgress"}
@@ -352,6 +413,7 @@ def event(
     old_properties: Optional[Dict[str, Any]] = None,
     stack_id: str = STACK_ID,
     request_id: str = "req-0001",
+    logical_id: str = "Animals6F4865E6",
 ) -> Dict[str, Any]:
     body: Dict[str, Any] = {
         "RequestType": request_type,
@@ -359,7 +421,7 @@ def event(
         "StackId": stack_id,
         "RequestId": request_id,
         "ResourceType": "Custom::SageMakerStreamingLabelingJob",
-        "LogicalResourceId": "Animals6F4865E6",
+        "LogicalResourceId": logical_id,
         "ResourceProperties": properties if properties is not None else base_properties(),
     }
     if physical_id is not None:
@@ -416,11 +478,18 @@ class Harness:
         self.server.reset()
         self.context: Optional[FakeContext] = None
 
-    def run(self, evt: Dict[str, Any], timeout_seconds: float = 900.0) -> Dict[str, Any]:
-        """Invoke the handler; the one body CloudFormation received, parsed (``raw`` keeps its bytes)."""
+    def run(self, evt: Dict[str, Any], timeout_seconds: float = 900.0, answered: bool = True) -> Dict[str, Any]:
+        """Invoke the handler; the one body CloudFormation received, parsed (``raw`` keeps its bytes).
+
+        ``answered=False``: the handler must send nothing; ``{}`` is returned.
+        """
         self.server.bodies.clear()
         self.context = FakeContext(self.clock, timeout_seconds)
+        self.world.in_flight = str(evt.get("RequestType", ""))
         self.module.handler(evt, self.context)
+        if not answered:
+            assert self.server.bodies == [], self.server.bodies
+            return {}
         assert len(self.server.bodies) == 1, self.server.bodies
         raw = self.server.bodies[0]
         response: Dict[str, Any] = json.loads(raw)

@@ -36,9 +36,15 @@ from .handler_harness import (
     changed_properties,
     event,
 )
+from .handler_policy import handler_policy
 
 A = base_properties()
 B = changed_properties()
+#: The same job under another job_name_prefix (a renamed prefix or construct).
+P = base_properties(JobNamePrefix="pets")
+PETS = "Pets1A2B3C4D"
+#: What CloudFormation makes up as the physical id of a create it cancelled.
+MADE_UP_ID = "demo-Animals6F4865E6-1Q2W3E4R5T6Y7"
 FOREIGN_ROLE = "arn:aws:iam::111122223333:role/someone-else"
 BAD_REQUEST = Error("ValidationException", "TaskKeywords: bad keyword '!!'")
 #: The message that, matched by a loose "role" regex, used to be retried for 120 s.
@@ -64,16 +70,20 @@ class Story:
         assert response["Status"] == expect, response
         return str(response["PhysicalResourceId"])
 
-    def create(self, label: str, props: Dict[str, Any]) -> None:
-        self.state = self.names[label] = self.run(event("Create", self.h.server.url, props))
+    def deploy(self, *prefixes: str) -> None:
+        """From now on the handler has the permissions of a template with jobs of these prefixes."""
+        self.h.world.policy = handler_policy(*prefixes)
+
+    def create(self, label: str, props: Dict[str, Any], logical_id: str = "Animals6F4865E6") -> None:
+        self.state = self.names[label] = self.run(event("Create", self.h.server.url, props, logical_id=logical_id))
 
     def update(self, label: str, new: Dict[str, Any], old: Dict[str, Any], expect: str = "SUCCESS") -> None:
         self.state = self.names[label] = self.run(
             event("Update", self.h.server.url, new, physical_id=self.state, old_properties=old), expect
         )
 
-    def delete(self, label: str, props: Dict[str, Any] = A) -> None:
-        self.run(event("Delete", self.h.server.url, props, physical_id=self.names[label]))
+    def delete(self, label: str, props: Dict[str, Any] = A, logical_id: str = "Animals6F4865E6") -> None:
+        self.run(event("Delete", self.h.server.url, props, physical_id=self.names[label], logical_id=logical_id))
 
     def status(self, label: str, status: str) -> None:
         """The job changes status outside CloudFormation (a person stops it, it idles out)."""
@@ -122,6 +132,55 @@ def a_taken_by_someone_else(story: Story) -> None:
     story.h.world.jobs[story.names["A0"]]["request"]["RoleArn"] = FOREIGN_ROLE
 
 
+def renamed(story: Story) -> None:
+    """A0 ran with prefix animals; an update renamed the prefix to pets and made P0 (cleanup pending)."""
+    story.deploy("animals")
+    story.create("A0", A)
+    story.deploy("pets")
+    story.update("P0", P, A)
+
+
+def renamed_then_rolled_back(story: Story) -> None:
+    """The rename made P0, another resource failed; the rollback's template is the old one, A0 adopted."""
+    renamed(story)
+    story.deploy("animals")
+    story.update("A0", A, P)
+
+
+def two_jobs_one_removed(story: Story) -> None:
+    """A stack with two jobs (animals, pets); an update removed the pets construct (its Delete pending)."""
+    story.deploy("animals", "pets")
+    story.create("P0", P, logical_id=PETS)
+    story.create("A0", A)
+    story.deploy("animals")
+
+
+def untagged_then_renamed(story: Story) -> None:
+    """A0 was made by a version that did not tag jobs, and was never updated since; then a rename."""
+    story.deploy("animals")
+    story.create("A0", A)
+    story.h.world.jobs[story.names["A0"]]["tags"].clear()
+    story.deploy("pets")
+    story.update("P0", P, A)
+
+
+def untagged_upgraded_then_renamed(story: Story) -> None:
+    """As above, but the library upgrade's Update (Protocol 2, job unchanged) reached A0 first."""
+    story.deploy("animals")
+    story.create("A0", A)
+    story.h.world.jobs[story.names["A0"]]["tags"].clear()
+    story.update("A0", A, base_properties(Protocol="1"))
+    story.deploy("pets")
+    story.update("P0", P, A)
+
+
+def a_stopped_then_renewed_by_update(story: Story) -> None:
+    """A0 stopped outside CloudFormation; an update that changed no job property moved on to A1."""
+    story.create("A0", A)
+    story.status("A0", "Stopped")
+    story.update("A1", DESTROY, A)
+
+
 def b_created_by_a_failed_update(story: Story) -> None:
     """A0 runs; an update created B0, which is running, but the update was reported FAILED."""
     story.create("A0", A)
@@ -148,6 +207,10 @@ class Row:
     stopped: Tuple[str, ...] = ()
     reason: Optional[str] = None
     max_seconds: Optional[float] = None
+    #: False: the handler must not answer (a stale event, or no ResponseURL to answer to).
+    answered: bool = True
+    #: Operations that must not reach AWS at all.
+    no_calls: bool = False
 
 
 def create_event(props: Dict[str, Any] = A) -> Callable[[Story, str], Dict[str, Any]]:
@@ -158,8 +221,27 @@ def update_event(new: Dict[str, Any], old: Dict[str, Any]) -> Callable[[Story, s
     return lambda story, url: event("Update", url, new, physical_id=story.state, old_properties=old)
 
 
-def delete_event(props: Dict[str, Any] = A, physical: Optional[str] = None) -> Callable[[Story, str], Dict[str, Any]]:
-    return lambda story, url: event("Delete", url, props, physical_id=story.state if physical is None else physical)
+def delete_event(props: Dict[str, Any] = A, physical: Optional[str] = None,
+                 logical_id: str = "Animals6F4865E6") -> Callable[[Story, str], Dict[str, Any]]:
+    return lambda story, url: event("Delete", url, props, physical_id=story.state if physical is None else physical,
+                                    logical_id=logical_id)
+
+
+def delete_of(label: str, props: Dict[str, Any], logical_id: str = "Animals6F4865E6") -> Callable[[Story, str], Dict[str, Any]]:
+    """CloudFormation's Delete of the resource whose physical id is the story's ``label``."""
+    return lambda story, url: event("Delete", url, props, physical_id=story.names[label], logical_id=logical_id)
+
+
+def without_response_url(url_value: Any) -> Callable[[Story, str], Dict[str, Any]]:
+    def make(story: Story, url: str) -> Dict[str, Any]:
+        evt = event("Create", url)
+        if url_value is None:
+            del evt["ResponseURL"]
+        else:
+            evt["ResponseURL"] = url_value
+        return evt
+
+    return make
 
 
 DESTROY = base_properties(WaitForStoppedOnDelete="true")
@@ -280,6 +362,70 @@ ROWS = [
         physical="A0", running=(), stopped=("A0",), reason="still Stopping"),
     Row("delete: the response PUT failing twice still delivers SUCCESS", a_running, delete_event(),
         response_url=[500, 502], physical="A0", running=(), stopped=("A0",)),
+    # --- every job of the stack can be stopped, whatever the current props (issue 14.1) ---------------
+    Row("rename: the cleanup Delete of the old job runs under the new template and stops it", renamed,
+        delete_of("A0", A), physical="A0", running=("P0",), stopped=("A0",)),
+    Row("rename rolled back: the cleanup of the new job runs under the old template and stops it",
+        renamed_then_rolled_back, delete_of("P0", P), physical="P0", running=("A0",), stopped=("P0",)),
+    Row("removal: one of two jobs removed; its Delete runs without its statements and stops it",
+        two_jobs_one_removed, delete_of("P0", P, logical_id=PETS), physical="P0", running=("A0",), stopped=("P0",)),
+    Row("stack delete: the current template stops the job", two_jobs_one_removed, delete_of("A0", A),
+        physical="A0", running=("P0",), stopped=("A0",)),
+    Row("upgrade: a job of an earlier version is tagged by the upgrade's Update, so a later rename stops it",
+        untagged_upgraded_then_renamed, delete_of("A0", A), physical="A0", running=("P0",), stopped=("A0",)),
+    Row("limit: an untagged job of an earlier version renamed before any Update reached it is reported, not "
+        "claimed stopped", untagged_then_renamed, delete_of("A0", A), status="FAILED", physical="A0",
+        running=("A0", "P0"), reason="AccessDeniedException"),
+    # --- a cancelled create leaves no job (issue 14.2) --------------------------------------------------
+    Row("cancelled create: a Delete with CloudFormation's made-up id stops the job the Create made", a_running,
+        delete_event(physical=MADE_UP_ID), physical=MADE_UP_ID, running=(), stopped=("A0",)),
+    Row("cancelled create: a Delete with the fallback id stops the job of an unanswered Create", a_initializing,
+        delete_event(physical="CREATE_FAILED:req-0001"), physical="CREATE_FAILED:req-0001", running=(),
+        stopped=("A0",)),
+    Row("cancelled create: a made-up id never stops another resource's job", a_running,
+        delete_event(physical=MADE_UP_ID, logical_id=PETS), physical=MADE_UP_ID, running=("A0",)),
+    Row("cancelled create: the Delete ran before CreateLabelingJob; the Create stops its own job", nothing,
+        create_event(), world={"resource_statuses": ["CREATE_IN_PROGRESS", "CREATE_FAILED"]}, status="FAILED",
+        creates=1, running=(), stopped=("created",), reason="was stopped"),
+    Row("cancelled create: the resource was deleted while the job initialized; the Create stops it", nothing,
+        create_event(), world={"resource_statuses": ["CREATE_IN_PROGRESS", "CREATE_IN_PROGRESS", "DELETE_COMPLETE"]},
+        status="FAILED", creates=1, running=(), stopped=("created",), reason="DELETE_COMPLETE"),
+    Row("cancelled update: the resource was deleted while the new job was made; the Update stops it", a_running,
+        update_event(B, A), world={"resource_statuses": ["UPDATE_IN_PROGRESS", "DELETE_IN_PROGRESS"]},
+        status="FAILED", creates=1, running=("A0",), stopped=("created",)),
+    Row("delete: the cleanup of a dead generation never stops the later one the update moved on to",
+        a_stopped_then_renewed_by_update, delete_of("A0", A), physical="A0", running=("A1",)),
+    Row("delete: the named generation and any earlier one still running are stopped",
+        a_stopped_then_renewed_by_update, delete_of("A1", A), world={"restart": "A0"}, physical="A1", running=(),
+        stopped=("A0", "A1")),
+    # --- a deploy completes only with a running job (issue 14.3) ---------------------------------------
+    *[
+        Row(f"update: unchanged properties on a {status} job move on to the next generation", a_running,
+            lambda story, url: event("Update", url, DESTROY, physical_id=story.state, old_properties=A),
+            world={"preset_status": status}, creates=1, running=("created",))
+        for status in ("Stopped", "Completed", "Failed")
+    ],
+    Row("update: unchanged properties on an Initializing job wait for InProgress", a_initializing,
+        lambda story, url: event("Update", url, DESTROY, physical_id=story.state, old_properties=A),
+        physical="A0", creates=0, running=("A0",)),
+    # --- the same request never makes two jobs (issue 14.4) ---------------------------------------------
+    Row("late duplicate: a Create after its resource was rolled back makes no job and sends no answer", a_removed,
+        create_event(), world={"resource_statuses": ["DELETE_COMPLETE"]}, answered=False, creates=0, running=()),
+    Row("late duplicate: a Create after CREATE_COMPLETE whose job has since stopped makes no job", a_running,
+        create_event(), world={"preset_status": "Stopped", "resource_statuses": ["CREATE_COMPLETE"]},
+        answered=False, creates=0, running=()),
+    Row("late duplicate: a Create retried while still CREATE_IN_PROGRESS adopts its job", a_running,
+        create_event(), world={"resource_statuses": ["CREATE_IN_PROGRESS"]}, physical="A0", creates=0,
+        running=("A0",)),
+    Row("late duplicate: an Update after the resource was deleted makes no job", a_removed, update_event(B, A),
+        world={"resource_statuses": ["DELETE_COMPLETE"]}, answered=False, creates=0, running=()),
+    # --- no usable ResponseURL: logged, nothing done (issue 14.5) ----------------------------------------
+    *[
+        Row(f"response URL {label}: nothing is done and nothing raises", nothing, without_response_url(value),
+            answered=False, creates=0, running=(), no_calls=True)
+        for label, value in (("missing", None), ("not a URL", "not a url"), ("a number", 12345),
+                             ("without a host", "https:///path"), ("of another scheme", "ftp://example.com/x"))
+    ],
 ]
 
 
@@ -296,11 +442,15 @@ def test_fault_matrix(server: ResponseServer, row: Row) -> None:
     story = Story(h)
     row.given(story)
     world = h.world
-    preset = row.world.pop("preset_status", None) if "preset_status" in row.world else None
+    settings = dict(row.world)
+    preset = settings.pop("preset_status", None)
     if preset is not None:
         story.status("A0", preset)
-    for key, value in row.world.items():
-        setattr(world, key, value)
+    restart = settings.pop("restart", None)
+    if restart is not None:  # an earlier generation found running again (as after an unknown-outcome create)
+        story.status(restart, "InProgress")
+    for key, value in settings.items():
+        setattr(world, key, value if not isinstance(value, list) else list(value))
     for operation, faults in row.faults.items():
         world.script(operation, *faults)
     server.answers.extend(row.response_url)
@@ -308,14 +458,22 @@ def test_fault_matrix(server: ResponseServer, row: Row) -> None:
     started = h.clock.now
     evt = row.event(story, server.url)
 
-    response = h.run(evt, timeout_seconds=row.timeout)
+    response = h.run(evt, timeout_seconds=row.timeout, answered=row.answered)
 
     calls = world.calls[calls_before:]
+    if row.no_calls:
+        assert calls == [], calls
     created = [params["LabelingJobName"] for name, _, params in calls if name == "CreateLabelingJob"]
     names = dict(story.names)
     if created:
         names["created"] = created[-1]
     names["fallback"] = "CREATE_FAILED:req-0001"
+    if not row.answered:
+        assert world.active_jobs() == sorted(names[label] for label in row.running), (world.active_jobs(), names)
+        if row.creates is not None:
+            assert len(created) == row.creates, created
+        assert set(world.active_jobs()) <= set(story.names.values()), "no orphan"
+        return
     assert response["Status"] == row.status, response["Reason"]
     assert response["PhysicalResourceId"] == names.get(row.physical, row.physical), (response, names)
     assert response["PhysicalResourceId"], "CloudFormation requires a physical id"
@@ -330,8 +488,6 @@ def test_fault_matrix(server: ResponseServer, row: Row) -> None:
     assert world.active_jobs() == sorted(names[label] for label in row.running), (world.active_jobs(), names)
     stops = [params["LabelingJobName"] for name, _, params in calls if name == "StopLabelingJob"]
     assert set(stops) == {names[label] for label in row.stopped}
-    if preset is not None:
-        row.world["preset_status"] = preset
     # Whatever happened, every running job is one CloudFormation knows by name: no orphans.
     known = set(story.names.values()) | {response["PhysicalResourceId"]}
     assert set(world.active_jobs()) <= known

@@ -47,6 +47,9 @@ REASONS: Mapping[str, str] = MappingProxyType({
     "no-resource-level": "cloudwatch:PutMetricData and sns:Unsubscribe support no resource-level permissions "
     "(IAM Service Authorization Reference); PutMetricData is limited by a cloudwatch:namespace condition, and "
     "Unsubscribe only removes subscriptions, which Ground Truth does when the job stops.",
+    "stack-tagged-jobs": "The handler must stop every job it made in this stack, also after a rename or removal "
+    "narrowed the per-job statements; DescribeLabelingJob and StopLabelingJob are limited by an "
+    "aws:ResourceTag condition to jobs tagged with this stack's id, which only the handler sets.",
     "lambda-log-streams": "Lambda names the handler's log streams at run time; the wildcard is limited to "
     "streams of the handler's own log group.",
     "access-log-sse": "S3 server access log delivery supports only SSE-S3 on the target bucket, not SSE-KMS.",

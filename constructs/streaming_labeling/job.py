@@ -432,6 +432,7 @@ class StreamingLabelingJob(Construct):
             self.execution_policy,
             self.handler_policy,
             handler.logs_policy,
+            handler.stack_jobs_policy,
             *self._created_bucket_children(
                 [(self.input_bucket, existing_input_bucket), (self.output_bucket, existing_output_bucket)],
                 notifications=notifications,

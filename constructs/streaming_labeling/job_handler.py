@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import List, Optional, Sequence
 
-from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import Aws, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
@@ -31,6 +31,8 @@ CONFIG_PREFIX = "labeling-job-config/"
 HANDLER_TIMEOUT = Duration.minutes(15)
 #: How long CloudFormation waits for an answer if the handler never sends one.
 SERVICE_TIMEOUT = Duration.minutes(20)
+#: The tag the handler sets on every job, valued with the stack id (``STACK_TAG`` in the handler).
+STACK_TAG = "streaming-labeling:stack"
 #: Jobs whose statements share one managed policy: about 600 characters each, so a policy
 #: stays under IAM's 6,144-character limit, and 80 jobs under the 10 policies a role may have.
 JOBS_PER_POLICY = 8
@@ -59,6 +61,25 @@ def handler_statements(
         },
         {"Effect": "Allow", "Action": "s3:PutObject", "Resource": f"{output_bucket_arn}/{CONFIG_PREFIX}{prefix}-*"},
         {"Effect": "Allow", "Action": "kms:GenerateDataKey", "Resource": key_arn},
+    ]
+    return [iam.PolicyStatement.from_json(document) for document in documents]
+
+
+def stack_job_statements(p: Pseudo) -> List[iam.PolicyStatement]:
+    """What the handler may do for every job it ever made in this stack, whatever the current props.
+
+    Per-job statements follow the props, so CloudFormation narrows them before the cleanup of a
+    renamed or removed job; these stay while the stack does. Stopping is scoped by the stack tag the
+    handler sets at creation; the stack status tells a stale or cancelled event from a live one.
+    """
+    documents = [
+        {
+            "Effect": "Allow",
+            "Action": ["sagemaker:DescribeLabelingJob", "sagemaker:StopLabelingJob"],
+            "Resource": p.arn("sagemaker", "labeling-job/*"),
+            "Condition": {"StringEquals": {f"aws:ResourceTag/{STACK_TAG}": Aws.STACK_ID}},
+        },
+        {"Effect": "Allow", "Action": "cloudformation:DescribeStackResource", "Resource": Aws.STACK_ID},
     ]
     return [iam.PolicyStatement.from_json(document) for document in documents]
 
@@ -155,6 +176,9 @@ class JobHandler(Construct):
                 )
             ],
         )
+        self.stack_jobs_policy = iam.ManagedPolicy(
+            self, "StackJobsPolicy", roles=[self.role], statements=stack_job_statements(p),
+        )
         self.job_policies = PolicyPool(self, "JobPolicies", [self.role])
         self.function = lambda_.Function(
             self,
@@ -172,6 +196,7 @@ class JobHandler(Construct):
         self.function.node.add_dependency(self.logs_policy)
         self.function_arn = self.function.function_arn
         acknowledge_wildcard(self.logs_policy, self.log_streams_arn, "lambda-log-streams")
+        acknowledge_wildcard(self.stack_jobs_policy, p.arn("sagemaker", "labeling-job/*"), "stack-tagged-jobs")
         acknowledge_lambda_placement(self.function)
         ignore_redundant_role_dependency(self.function)
         self._notifications_role: Optional[iam.Role] = None

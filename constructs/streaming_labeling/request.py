@@ -20,6 +20,9 @@ from .workforce import Workforce
 
 #: Where the job writes its labels in the output bucket.
 OUTPUT_PREFIX = "labels/"
+#: Raised when every deployed resource must reach the new handler once. Not part of a job's
+#: identity, so the Update keeps the running job. 2: jobs are tagged with their stack.
+PROTOCOL = "2"
 
 
 @dataclass(frozen=True)
@@ -114,6 +117,7 @@ def custom_resource_properties(
         "ConfigS3Prefix": f"s3://{wiring.output_bucket_name}/{CONFIG_PREFIX}",
         "ConfigKmsKeyId": wiring.key,
         "WaitForStoppedOnDelete": "true" if wait_for_stopped_on_delete else "false",
+        "Protocol": PROTOCOL,
     }
     if labels:
         properties["LabelCategoryConfig"] = label_category_config(

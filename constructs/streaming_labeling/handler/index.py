@@ -51,7 +51,8 @@ import re
 import time
 import urllib.error
 import urllib.request
-from typing import Any, Callable, Dict, Iterator, Optional, Tuple, TypeVar
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple, TypeVar
+from urllib.parse import urlsplit
 
 import boto3
 from botocore.config import Config
@@ -123,6 +124,21 @@ ACTIVE_STATUSES = ("Initializing", "InProgress")
 FINISHED_STATUSES = ("Stopping", "Stopped", "Completed", "Failed")
 #: CloudFormation rejects response bodies over 4,096 bytes.
 MAX_RESPONSE_BYTES = 4096
+#: Tag the handler puts on every job it creates or keeps, valued with the stack id. The handler's
+#: stack-wide policy allows DescribeLabelingJob and StopLabelingJob on jobs with this tag, so a job
+#: whose per-job statement is gone (a renamed prefix, a removed construct, a rollback) can still be
+#: stopped. Not part of the request, so it does not change a job's identity.
+STACK_TAG = "streaming-labeling:stack"
+#: Statuses of the resource in CloudFormation after which this event is stale: a duplicate
+#: delivery, or a retry that arrived after CloudFormation cancelled, gave up on or deleted the
+#: resource. An unknown status (no permission, a stack not found) is never taken as stale.
+DELETED_STATUSES = frozenset({"DELETE_IN_PROGRESS", "DELETE_COMPLETE", "DELETE_FAILED", "DELETE_SKIPPED"})
+STALE_STATUSES = {
+    # A pending Create is CREATE_IN_PROGRESS; a cancelled one becomes CREATE_FAILED, then deleted.
+    "Create": frozenset({"CREATE_COMPLETE", "CREATE_FAILED"}) | DELETED_STATUSES,
+    # Updates run in several stack phases (update, rollback), so only a deleted resource is stale.
+    "Update": DELETED_STATUSES,
+}
 
 # Seams for tests: the clock, sleeping, jitter and how clients are made.
 clock: Callable[[], float] = time.monotonic
@@ -309,10 +325,13 @@ def put_config_object(deadline: Deadline, uri: str, body: str, kms_key_id: Optio
     aws(deadline, "s3", "put_object", **args)
 
 
-def build_request(deadline: Deadline, name: str, properties: Dict[str, Any]) -> Dict[str, Any]:
-    """The CreateLabelingJob request; writes the label and template files it points to."""
+def build_request(deadline: Deadline, name: str, properties: Dict[str, Any], stack_id: str = "") -> Dict[str, Any]:
+    """The CreateLabelingJob request, tagged with the stack; writes the label and template files it points to."""
     request = copy.deepcopy(properties["Request"])
     request["LabelingJobName"] = name
+    if stack_id:
+        tags = [tag for tag in request.get("Tags", []) if tag.get("Key") != STACK_TAG]
+        request["Tags"] = tags + [{"Key": STACK_TAG, "Value": stack_id}]
     prefix = str(properties.get("ConfigS3Prefix", ""))
     kms_key_id = properties.get("ConfigKmsKeyId")
     if properties.get("LabelCategoryConfig"):
@@ -466,25 +485,79 @@ def wait_until_running(deadline: Deadline, name: str) -> Dict[str, Any]:
             )
 
 
+class StaleEvent(Exception):
+    """An event CloudFormation no longer waits for: nothing is done and nothing is answered."""
+
+
+def resource_status(deadline: Deadline, event: Dict[str, Any]) -> Optional[str]:
+    """The resource's status in CloudFormation, or None when it cannot be read."""
+    try:
+        response = aws(
+            deadline, "cloudformation", "describe_stack_resource",
+            StackName=str(event["StackId"]), LogicalResourceId=str(event["LogicalResourceId"]),
+        )
+        return str(response["StackResourceDetail"]["ResourceStatus"])
+    except (ClientError, BotoCoreError, JobError, KeyError) as error:
+        LOG.warning("could not read the resource's status in CloudFormation: %s", error)
+        return None
+
+
+def refuse_if_stale(deadline: Deadline, event: Dict[str, Any]) -> None:
+    """A Create or Update that arrives after its resource was cancelled, completed or deleted makes no job."""
+    status = resource_status(deadline, event)
+    if status in STALE_STATUSES.get(str(event.get("RequestType")), frozenset()):
+        raise StaleEvent(f"{event.get('RequestType')} {event.get('RequestId')} arrived when the resource was "
+                         f"{status}: a duplicate or late delivery; no job is created and nothing is answered")
+
+
+def stop_if_cancelled(deadline: Deadline, event: Dict[str, Any], name: str) -> None:
+    """A job made while CloudFormation cancelled or deleted its resource is stopped, not left behind."""
+    status = resource_status(deadline, event)
+    if status in STALE_STATUSES.get(str(event.get("RequestType")), frozenset()):
+        LOG.warning("the resource became %s while labeling job %s was created: stopping it", status, name)
+        stop_job(deadline, name, wait_for_stopped=False)
+        raise JobError(f"The resource became {status} while labeling job {name} was being created; "
+                       "the job was stopped.")
+
+
+def tag_with_stack(deadline: Deadline, job: Dict[str, Any], event: Dict[str, Any]) -> None:
+    """Tag a kept or adopted job (perhaps made by an earlier version) so it can be stopped whatever the props."""
+    try:
+        aws(deadline, "sagemaker", "add_tags", ResourceArn=str(job["LabelingJobArn"]),
+            Tags=[{"Key": STACK_TAG, "Value": str(event["StackId"])}])
+    except (ClientError, BotoCoreError, JobError, KeyError) as error:
+        LOG.warning("could not tag labeling job %s with its stack: %s", job.get("LabelingJobName"), error)
+
+
 def create(event: Dict[str, Any], deadline: Deadline, outcome: Outcome) -> Dict[str, str]:
     properties = event["ResourceProperties"]
     name, job = claim_name(deadline, event, properties)
     if job is not None:
         outcome.job_exists(name)
         LOG.info("adopting labeling job %s (%s)", name, job.get("LabelingJobStatus"))
+        tag_with_stack(deadline, job, event)
     else:
-        start_job(deadline, build_request(deadline, name, properties), properties, outcome)
+        start_job(deadline, build_request(deadline, name, properties, str(event["StackId"])), properties, outcome)
+    stop_if_cancelled(deadline, event, name)
     running = wait_until_running(deadline, name)
+    stop_if_cancelled(deadline, event, name)
     return {"JobName": name, "JobArn": str(running["LabelingJobArn"])}
 
 
 def update(event: Dict[str, Any], deadline: Deadline, outcome: Outcome) -> Dict[str, str]:
+    """Keep the current job when its properties are unchanged and it still runs; otherwise a new job."""
     current = event.get("PhysicalResourceId")
-    unchanged = job_identity(event["ResourceProperties"]) == job_identity(event.get("OldResourceProperties") or {})
+    properties = event["ResourceProperties"]
+    unchanged = job_identity(properties) == job_identity(event.get("OldResourceProperties") or {})
     if unchanged and is_job_name(current):
         job = describe(deadline, str(current))
-        if job is not None:
-            return {"JobName": str(current), "JobArn": str(job["LabelingJobArn"])}
+        status = job.get("LabelingJobStatus") if job else None
+        if job is not None and status in ACTIVE_STATUSES:
+            outcome.job_exists(str(current))
+            tag_with_stack(deadline, job, event)
+            running = wait_until_running(deadline, str(current))
+            return {"JobName": str(current), "JobArn": str(running["LabelingJobArn"])}
+        LOG.info("the current labeling job %s is %s: moving on to the next name", current, status or "gone")
     return create(event, deadline, outcome)
 
 
@@ -502,30 +575,26 @@ def stop(deadline: Deadline, name: str) -> Optional[ClientError]:
         raise
 
 
-def delete(event: Dict[str, Any], deadline: Deadline, outcome: Outcome) -> Dict[str, str]:
-    name = str(event.get("PhysicalResourceId") or "")
-    wait_for_stopped = str((event.get("ResourceProperties") or {}).get("WaitForStoppedOnDelete", "false")) == "true"
-    if not is_job_name(name):
-        LOG.info("physical id %r is not a job name (left by a failed create): nothing to stop", name)
-        return {}
+def stop_job(deadline: Deadline, name: str, wait_for_stopped: bool) -> None:
+    """Stop one job: Initializing is waited out; Stopping is enough unless ``wait_for_stopped``."""
     delays = poll_delays()
     rejections = 0
     while True:
         job = describe(deadline, name)
         status = job.get("LabelingJobStatus") if job else None
         if job is None or status in ("Stopped", "Completed", "Failed"):
-            return {}
+            return
         if status == "Stopping" and not wait_for_stopped:
-            return {}
+            return
         if status == "InProgress":
             try:
                 rejected = stop(deadline, name)
             except ClientError as error:
                 if is_not_found(error):
-                    return {}
+                    return
                 raise
             if rejected is None and not wait_for_stopped:
-                return {}
+                return
             if rejected is not None:
                 rejections += 1
                 if rejections > STOP_REJECTIONS_TOLERATED:
@@ -534,6 +603,67 @@ def delete(event: Dict[str, Any], deadline: Deadline, outcome: Outcome) -> Dict[
         # Initializing (cannot be stopped yet), Stopping while we wait for Stopped, or a rejected stop.
         if not deadline.sleep(next(delays)):
             raise JobError(f"Labeling job {name} is still {status}; delete the stack again to finish stopping it.")
+
+
+def name_sequence(event: Dict[str, Any], properties: Dict[str, Any]) -> List[str]:
+    """Every name this resource's jobs can have, generation 0 first; empty when the event cannot tell."""
+    try:
+        return [job_name(event, properties, generation) for generation in range(MAX_GENERATIONS)]
+    except (KeyError, TypeError):
+        return []
+
+
+def is_access_denied(error: ClientError) -> bool:
+    return describe_error(error)[0] in CALLER_PROPAGATION_CODES
+
+
+def jobs_of_resource(deadline: Deadline, names: Sequence[str], request: Any) -> List[str]:
+    """The existing jobs among ``names`` that this resource made, walking until a name is free.
+
+    Generations are claimed in order, so the first free name ends the walk. A name the
+    handler may not describe (a prefix no statement covers, no stack tag) ends it too.
+    """
+    found = []
+    for name in names:
+        try:
+            job = describe(deadline, name)
+        except ClientError as error:
+            if not is_access_denied(error):
+                raise
+            LOG.warning("may not describe %s (%s): ending the search there", name, describe_error(error)[0])
+            break
+        if job is None:
+            break
+        ended = job.get("LabelingJobStatus") in ("Stopped", "Completed", "Failed")
+        if not ended and isinstance(request, dict) and belongs_to_request(job, request):
+            found.append(name)
+    return found
+
+
+def delete(event: Dict[str, Any], deadline: Deadline, outcome: Outcome) -> Dict[str, str]:
+    """Stop the resource's jobs, whatever physical id CloudFormation sends.
+
+    A physical id of this resource's sequence stops that generation and any earlier one still
+    running (never a later one: that is the job an update moved on to). Any other id (made up
+    by CloudFormation for a cancelled create, or the fallback of a failed one) stops every
+    running job of the sequence, since the Create may have made one without being heard.
+    """
+    name = str(event.get("PhysicalResourceId") or "")
+    properties = event.get("ResourceProperties") or {}
+    wait_for_stopped = str(properties.get("WaitForStoppedOnDelete", "false")) == "true"
+    sequence = name_sequence(event, properties)
+    if name in sequence:
+        earlier = jobs_of_resource(deadline, sequence[: sequence.index(name)], properties.get("Request"))
+        targets = earlier + [name]
+    else:
+        targets = ([name] if is_job_name(name) else []) + jobs_of_resource(
+            deadline, sequence, properties.get("Request")
+        )
+        if not targets:
+            LOG.info("physical id %r names no job and the resource has none: nothing to stop", name)
+    for target in targets:
+        stop_job(deadline, target, wait_for_stopped)
+    return {}
 
 
 HANDLERS: Dict[str, Callable[[Dict[str, Any], Deadline, Outcome], Dict[str, str]]] = {
@@ -590,19 +720,41 @@ def deliver(url: str, body: bytes, deadline: Deadline) -> None:
     try:
         status = with_retries(deadline, "response PUT", put)
         LOG.info("CloudFormation response sent (HTTP %s)", status)
-    except (JobError, urllib.error.URLError, OSError) as error:
+    except (JobError, urllib.error.URLError, OSError, ValueError) as error:
         LOG.error("CloudFormation response could not be delivered: %s", error)
+
+
+def response_url(event: Dict[str, Any]) -> Optional[str]:
+    """The event's pre-signed answer URL, or None when there is none that could be used."""
+    url = event.get("ResponseURL")
+    if not isinstance(url, str):
+        return None
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    return url if parts.scheme in ("https", "http") and parts.netloc else None
 
 
 def handler(event: Dict[str, Any], context: Any) -> None:
     request_type = event.get("RequestType", "")
     LOG.info("%s %s (physical id %s)", request_type, event.get("LogicalResourceId"), event.get("PhysicalResourceId"))
+    url = response_url(event)
+    if url is None:
+        # No answer could reach CloudFormation: a job made now would be known to nobody.
+        LOG.error("the event has no usable ResponseURL (%r): nothing is done", event.get("ResponseURL"))
+        return
     deadline = Deadline(context, SAFETY_MARGIN_SECONDS)
     outcome = Outcome(event)
     data: Dict[str, str] = {}
     try:
+        if request_type in STALE_STATUSES:
+            refuse_if_stale(deadline, event)
         data = HANDLERS[request_type](event, deadline, outcome)
         status, reason = "SUCCESS", "OK"
+    except StaleEvent as error:
+        LOG.warning("%s", error)
+        return
     except JobError as error:
         LOG.error("%s", error)
         status, reason = "FAILED", str(error)
@@ -618,4 +770,4 @@ def handler(event: Dict[str, Any], context: Any) -> None:
         status = "FAILED"
         reason = f"{type(error).__name__}: {error}. See log stream {getattr(context, 'log_stream_name', '?')}"
     body = response_body(event, status, outcome.physical_id, data if status == "SUCCESS" else {}, reason)
-    deliver(str(event["ResponseURL"]), body, Deadline(context, RESPONSE_MARGIN_SECONDS))
+    deliver(url, body, Deadline(context, RESPONSE_MARGIN_SECONDS))
