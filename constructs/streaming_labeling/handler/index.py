@@ -20,11 +20,26 @@ Lifecycle (after the aws-cdk custom-resources checklist):
   redeploy after a failed update gets a fresh job instead of a dead name.
 * Update: jobs are immutable, so a changed job is a new job under a new
   physical id; CloudFormation then sends Delete for the old one. An update
-  that leaves the job's properties alone keeps the job.
-* Delete: stop the job when it is InProgress (waiting out Initializing, as
-  StopLabelingJob must not be called then); not-found, Stopping, Stopped,
-  Completed, Failed and a physical id that is not a job name all succeed.
-  The service-owned ``GroundTruth-*`` queue is never touched.
+  that leaves the job's properties alone keeps the job only while it is
+  Initializing or InProgress; a finished one moves on to the next name, so a
+  deploy never completes on a dead job.
+* Delete: stop the resource's jobs (waiting out Initializing, as
+  StopLabelingJob must not be called then). A physical id of the resource's
+  sequence stops that generation and any earlier one still running, never a
+  later one (the job an update moved on to). Any other id (made up by
+  CloudFormation for a cancelled create, or a failed create's fallback) stops
+  every running job of the sequence. Not-found, Stopping, Stopped, Completed
+  and Failed succeed. The service-owned ``GroundTruth-*`` queue is never touched.
+* Every job made or kept is tagged ``streaming-labeling:stack`` with the stack
+  id; the handler's stack-wide policy may describe and stop jobs with that tag,
+  so a job whose per-job statement a rename, a removal or a rollback took away
+  can still be stopped.
+* Stale events: a Create or Update that arrives when CloudFormation shows the
+  resource cancelled, completed or deleted (a duplicate delivery, a Lambda
+  retry after CloudFormation moved on) does nothing and answers nothing. A job
+  whose resource was cancelled while the Create made it is stopped.
+* An event without a usable ResponseURL is logged and ignored: a job made then
+  would be known to nobody.
 
 Rules under faults:
 
