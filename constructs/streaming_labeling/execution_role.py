@@ -81,6 +81,7 @@ def execution_policy_document(
     invoked_function_arns: Sequence[str] = (),
     upstream_object_arns: Sequence[str] = (),
     upstream_key_arn: Optional[str] = None,
+    manifest_object_arn: Optional[str] = None,
 ) -> Dict[str, Any]:
     """Exactly what a running streaming job uses, as a policy document.
 
@@ -139,6 +140,8 @@ def execution_policy_document(
             Condition={"StringLike": {"cloudwatch:namespace": ["AWS/SageMaker*", "AWS/Sagemaker*"]}},
         ),
     ]
+    if manifest_object_arn:  # the initial manifest, wherever it is: exactly that object
+        statements.append(_statement("ReadInitialManifest", ["s3:GetObject"], [manifest_object_arn]))
     if upstream_object_arns:  # a chained job reads what the upstream job's messages point at
         statements.append(_statement("ReadUpstreamObjects", ["s3:GetObject"], upstream_object_arns))
     if upstream_key_arn:

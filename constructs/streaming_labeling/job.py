@@ -44,7 +44,13 @@ from .monitoring import (
     state_change_pattern,
     task_status_change_pattern,
 )
-from .pipeline import allow_workers_to_load, check_chained_props, check_pairing, upstream_object_arns
+from .pipeline import (
+    allow_workers_to_load,
+    check_chained_props,
+    check_pairing,
+    raise_for_other_environment,
+    upstream_object_arns,
+)
 from .regions import BuiltInArns
 from .request import OUTPUT_PREFIX, Wiring, custom_resource_properties
 from .state import StackState
@@ -56,6 +62,10 @@ from .validation import (
     check_exclusive,
     check_input_bucket,
     check_labels_value,
+    default_label_attribute_name,
+    job_durations,
+    manifest_object_arn,
+    raise_for_prop_types,
     validate_job_settings,
 )
 from .worker_ui import DEFAULT_VERIFICATION_CATEGORIES, LabelAttribute, LabelFileFeatures, VideoAnnotationType
@@ -221,6 +231,10 @@ class StreamingLabelingJob(Construct):
         :param built_in_lambda_accounts: region -> account of the built-in task Lambdas.
             Default: the twelve regions listed in the SageMaker API reference.
         """
+        path = f"{scope.node.path}/{construct_id}".lstrip("/")
+        raise_for_prop_types(path, locals())  # before any value is used
+        if input_from is not None:  # before any of its resources is referenced
+            raise_for_other_environment(path, input_from, Stack.of(scope))
         super().__init__(scope, construct_id)
         pin_security_flags(self)
         state = StackState.of(self)
@@ -244,8 +258,11 @@ class StreamingLabelingJob(Construct):
         )
         prefix = self.job_name_prefix.lower()
         if label_attribute_name is None:
-            label_attribute_name = prefix + ("-ref" if task_type.label_attribute_needs_ref else "")
+            label_attribute_name = default_label_attribute_name(self.job_name_prefix, task_type)
         self.label_attribute_name = label_attribute_name
+        time_limit, availability, duration_errors = job_durations(
+            task_time_limit or DEFAULT_TASK_TIME_LIMIT, task_availability_lifetime
+        )
         settings = JobSettings(
             task_type=task_type,
             workforce=workforce,
@@ -255,10 +272,8 @@ class StreamingLabelingJob(Construct):
             job_name_prefix=self.job_name_prefix,
             label_attribute_name=self.label_attribute_name,
             workers_per_object=workers_per_object,
-            task_time_limit_seconds=int((task_time_limit or DEFAULT_TASK_TIME_LIMIT).to_seconds()),
-            task_availability_lifetime_seconds=(
-                int(task_availability_lifetime.to_seconds()) if task_availability_lifetime else None
-            ),
+            task_time_limit_seconds=time_limit,
+            task_availability_lifetime_seconds=availability,
             max_concurrent_tasks=max_concurrent_tasks,
             task_keywords=task_keywords,
             initial_manifest_uri=initial_manifest_uri,
@@ -284,7 +299,7 @@ class StreamingLabelingJob(Construct):
                 task_type.accepts_s3_event_input and existing_input_bucket is None and bool(create_input_bucket)
                 and upstream is None
             )
-        errors = label_errors + validate_job_settings(settings) + check_exclusive(
+        errors = label_errors + duration_errors + validate_job_settings(settings) + check_exclusive(
             [
                 ("existing_input_topic", existing_input_topic, "input_topic_props", input_topic_props),
                 ("existing_output_topic", existing_output_topic, "output_topic_props", output_topic_props),
@@ -402,6 +417,7 @@ class StreamingLabelingJob(Construct):
                 output_prefixes=[OUTPUT_PREFIX, CONFIG_PREFIX],
                 upstream_object_arns=upstream_objects,
                 upstream_key_arn=upstream_key,
+                manifest_object_arn=manifest_object_arn(p.partition, initial_manifest_uri),
                 invoked_function_arns=[
                     arn
                     for arn in (task_type.custom_pre_annotation_lambda_arn, task_type.custom_consolidation_lambda_arn)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from types import MappingProxyType
 from typing import List, Mapping, Optional, Sequence, Tuple
 
-from aws_cdk import Annotations
+from aws_cdk import Annotations, Stack, Token
 from aws_cdk import aws_s3 as s3
 from constructs import IConstruct
 
@@ -71,6 +71,53 @@ def check_chained_props(*, input_from: object, existing_input_topic: object, inp
         errors.append("send_uploads_to_input_topic: not allowed with input_from; the upstream job's output topic "
                       "is not this job's to publish uploads to")
     return errors
+
+
+def check_same_environment(upstream_path: str, upstream_env: Tuple[str, str], env: Tuple[str, str]) -> List[str]:
+    """Ground Truth takes input topics of the job's own region; the upstream job's resources are referenced.
+
+    ``*_env`` are ``(account, region)`` of the two stacks, tokens for environment-agnostic stacks.
+    aws-cdk-lib cannot reference resources across environments (its error is about a bucket's physical
+    name), so a difference is reported here, naming ``input_from``.
+    """
+    (up_account, up_region), (account, region) = upstream_env, env
+    up_known = (not Token.is_unresolved(up_account), not Token.is_unresolved(up_region))
+    known = (not Token.is_unresolved(account), not Token.is_unresolved(region))
+    if up_known[1] and known[1] and up_region != region:
+        return [
+            f"input_from: the upstream job {upstream_path} is in {up_region}, this job's stack in {region}; "
+            f"Ground Truth requires the input topic in the job's own region (allowed: an upstream job in {region})"
+        ]
+    if up_known[0] and known[0] and up_account != account:
+        return [
+            f"input_from: the upstream job {upstream_path} is in account {up_account}, this job's stack in account "
+            f"{account}; the upstream job's topic, buckets and key are referenced from this stack, which aws-cdk-lib "
+            f"cannot do across accounts (allowed: an upstream job in {account})"
+        ]
+    if up_known != known:
+        def shown(account_: str, region_: str) -> str:
+            return "/".join(part if not Token.is_unresolved(part) else "(agnostic)" for part in (account_, region_))
+
+        return [
+            f"input_from: the upstream job {upstream_path} is in the environment {shown(up_account, up_region)}, "
+            f"this job's stack in {shown(account, region)}; give both stacks the same env (account and region): "
+            "Ground Truth requires the input topic in the job's own region"
+        ]
+    return []
+
+
+class UpstreamEnvironmentError(ValueError):
+    """``input_from`` is a job of another environment: its resources cannot be referenced from this stack."""
+
+
+def raise_for_other_environment(path: str, upstream: IConstruct, stack: Stack) -> None:
+    """Raised by the constructor, before aws-cdk-lib fails resolving a cross-environment reference."""
+    upstream_stack = Stack.of(upstream)
+    errors = check_same_environment(
+        upstream.node.path, (upstream_stack.account, upstream_stack.region), (stack.account, stack.region)
+    )
+    if errors:
+        raise UpstreamEnvironmentError(f"StreamingLabelingJob {path}: {errors[0]}")
 
 
 def upstream_object_arns(

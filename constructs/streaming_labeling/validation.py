@@ -10,10 +10,14 @@ and the Ground Truth developer guide (per-task-type limits).
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
-from typing import Any, List, Mapping, Optional, Sequence
+from typing import Any, Callable, List, Mapping, Optional, Sequence, Tuple
 
-from aws_cdk import Token
+from aws_cdk import Duration, RemovalPolicy, Token
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sns as sns
 
 from .task_types import InputModality, TaskType
 from .worker_ui import (
@@ -21,6 +25,7 @@ from .worker_ui import (
     SUPPORTS_EXCLUSION_CATEGORY,
     LabelAttribute,
     LabelFileFeatures,
+    VideoAnnotationType,
     uses_frame_label_file,
 )
 from .workforce import ContentClassifier, Workforce, WorkforceKind
@@ -35,9 +40,21 @@ _KEYWORD = re.compile(r"^[A-Za-z0-9]+( [A-Za-z0-9]+)*$")
 _TITLE = re.compile(r"^[\t\n\r -\uD7FF\uE000-\uFFFD]*$")
 _WORKTEAM_ARN = re.compile(r"^arn:aws[a-z\-]*:sagemaker:[a-z0-9\-]*:[0-9]{12}:workteam/.*$")
 _LAMBDA_ARN = re.compile(r"^arn:aws[a-z\-]*:lambda:[a-z0-9\-]*:[0-9]{12}:function:.*$")
-_S3_URI = re.compile(r"^s3://([^/]+)/?(.*)$")
+#: A manifest is one object: ``s3://<bucket>/<key>`` with a key that names an object, not a prefix.
+_MANIFEST_URI = re.compile(r"^s3://([^/]+)/(.*[^/])$", re.DOTALL)
+MAX_S3_URI_LENGTH = 1024  # botocore's SageMaker model, shape S3Uri
+
+#: botocore's SageMaker model, shapes TagKey (1 to 128 characters) and TagValue (0 to 256): both
+#: ``([\p{L}\p{Z}\p{N}_.:/=+\-@]*)``. Python's ``re`` has no ``\p{...}``, so the classes are checked
+#: by Unicode general category (L*, Z*, N*); tests/test_validation.py holds this against the model.
+TAG_PATTERN = r"([\p{L}\p{Z}\p{N}_.:/=+\-@]*)"
+TAG_CATEGORIES = ("L", "Z", "N")
+TAG_PUNCTUATION = "_.:/=+-@"
+TAG_KEY_LENGTH = (1, 128)
+TAG_VALUE_LENGTH = (0, 256)
 
 MIN_TASK_TIME_LIMIT_SECONDS = 30
+DEFAULT_TASK_TIME_LIMIT_SECONDS = 300
 MIN_AVAILABILITY_SECONDS = 60
 MAX_PUBLIC_AVAILABILITY_SECONDS = 12 * 3600
 MAX_PRIVATE_AVAILABILITY_SECONDS = 30 * 24 * 3600
@@ -57,7 +74,7 @@ class JobSettings:
     job_name_prefix: str
     label_attribute_name: str
     workers_per_object: int = 1
-    task_time_limit_seconds: int = 300
+    task_time_limit_seconds: int = DEFAULT_TASK_TIME_LIMIT_SECONDS
     task_availability_lifetime_seconds: Optional[int] = None
     max_concurrent_tasks: Optional[int] = None
     task_keywords: Optional[Sequence[str]] = None
@@ -98,6 +115,245 @@ def _range(prop: str, value: Optional[int], low: int, high: int, unit: str = "")
     if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
         return [f"{prop}: {value!r}{unit} is out of range; allowed: {low} to {high}{unit}"]
     return []
+
+
+# --- types: what each prop of StreamingLabelingJob takes, checked before anything uses a value ---
+
+#: A prop's check: None when the value has the expected type, else a detail (may be "") for the message.
+TypeCheck = Callable[[Any], Optional[str]]
+
+
+def _is_int(value: Any) -> bool:
+    """An int (not a bool), or a number token such as ``CfnParameter(type="Number").value_as_number``."""
+    if isinstance(value, bool):
+        return False
+    return isinstance(value, int) or (isinstance(value, float) and Token.is_unresolved(value))
+
+
+def _instance(*types: type) -> TypeCheck:
+    return lambda value: None if isinstance(value, types) else ""
+
+
+def _integer(value: Any) -> Optional[str]:
+    if _is_int(value):
+        return None
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return f"; write {value.strip()} without quotes"
+    return ""
+
+
+def _example_list(value: str) -> str:
+    return f", e.g. {[part.strip() for part in value.split(',') if part.strip()] or [value]!r}"
+
+
+def _sequence_of(item: type, item_name: str) -> TypeCheck:
+    def check(value: Any) -> Optional[str]:
+        if isinstance(value, str):
+            return _example_list(value) if item is str else ""
+        if not isinstance(value, (list, tuple)):
+            return ""
+        wrong = [member for member in value if not isinstance(member, item)]
+        return f" ({wrong[0]!r} is {_a(type(wrong[0]).__name__)}, not {_a(item_name)})" if wrong else None
+    return check
+
+
+def _string_map(value: Any) -> Optional[str]:
+    if not isinstance(value, Mapping):
+        return ""
+    for key, member in value.items():
+        if not isinstance(key, str):
+            return f" (key {key!r} is {_a(type(key).__name__)}, not a str)"
+        if not isinstance(member, str):
+            return f" (the value of {key!r} is {member!r}, {_a(type(member).__name__)}, not a str)"
+    return None
+
+
+def _attribute_map(value: Any) -> Optional[str]:
+    if not isinstance(value, Mapping):
+        return ""
+    for key, member in value.items():
+        detail = _sequence_of(LabelAttribute, "LabelAttribute")(member)
+        if not isinstance(key, str) or detail is not None:
+            return f" (entry {key!r})"
+    return None
+
+
+def _duck(attribute: str) -> TypeCheck:
+    """jsii interfaces (ITopic, IBucket, ...) are protocols that isinstance cannot check: their ARN attribute."""
+    return lambda value: None if hasattr(value, attribute) and not isinstance(value, str) else ""
+
+
+def _job(value: Any) -> Optional[str]:
+    from .job import StreamingLabelingJob  # job.py imports this module
+
+    return None if isinstance(value, StreamingLabelingJob) else ""
+
+
+@dataclass(frozen=True)
+class PropType:
+    expected: str
+    check: TypeCheck
+    required: bool = False
+
+
+_STR_LIST = "a list of str"
+_ATTRIBUTES = "a list of LabelAttribute, e.g. [LabelAttribute('color', enum=['red', 'blue'])]"
+_DURATION = "a Duration, e.g. Duration.minutes(5)"
+
+#: Every prop of StreamingLabelingJob but ``labels`` (see ``check_labels_value``): the type it takes.
+PROP_TYPES: Mapping[str, PropType] = {
+    "task_type": PropType("a TaskType, e.g. TaskType.BOUNDING_BOX or TaskType.custom(...)",
+                          _instance(TaskType), required=True),
+    "workforce": PropType("a Workforce, e.g. Workforce.private('arn:aws:sagemaker:...:workteam/private-crowd/...')",
+                          _instance(Workforce), required=True),
+    "task_title": PropType("a str", _instance(str), required=True),
+    "task_description": PropType("a str", _instance(str), required=True),
+    "instructions": PropType("a str or TrustedHtml", _instance(str)),
+    "full_instructions": PropType("a str or TrustedHtml", _instance(str)),
+    "exclusion_category": PropType("a str", _instance(str)),
+    "verification_categories": PropType(_STR_LIST, _sequence_of(str, "str")),
+    "label_attributes": PropType("a mapping of label (str) to a list of LabelAttribute", _attribute_map),
+    "global_label_attributes": PropType(_ATTRIBUTES, _sequence_of(LabelAttribute, "LabelAttribute")),
+    "frame_attributes": PropType(_ATTRIBUTES, _sequence_of(LabelAttribute, "LabelAttribute")),
+    "annotation_type": PropType("a VideoAnnotationType, e.g. VideoAnnotationType.POLYGON",
+                                _instance(VideoAnnotationType)),
+    "locked_labels": PropType(_STR_LIST, _sequence_of(str, "str")),
+    "task_keywords": PropType(_STR_LIST, _sequence_of(str, "str")),
+    "workers_per_object": PropType("an int", _integer, required=True),
+    "task_time_limit": PropType(_DURATION, _instance(Duration)),
+    "task_availability_lifetime": PropType("a Duration, e.g. Duration.hours(12)", _instance(Duration)),
+    "max_concurrent_tasks": PropType("an int", _integer),
+    "label_attribute_name": PropType("a str", _instance(str)),
+    "source_label_attribute_name": PropType("a str", _instance(str)),
+    "input_from": PropType("a StreamingLabelingJob (the upstream job)", _job),
+    "job_name_prefix": PropType("a str", _instance(str)),
+    "initial_manifest_uri": PropType("a str, e.g. 's3://my-bucket/manifests/start.manifest'", _instance(str)),
+    "tags": PropType("a mapping of str to str, e.g. {'team': 'vision'}", _string_map),
+    "send_uploads_to_input_topic": PropType("a bool", _instance(bool)),
+    "create_input_bucket": PropType("a bool", _instance(bool)),
+    "removal_policy": PropType("a RemovalPolicy, e.g. RemovalPolicy.DESTROY", _instance(RemovalPolicy),
+                               required=True),
+    "existing_input_topic": PropType("an sns.ITopic", _duck("topic_arn")),
+    "input_topic_props": PropType("an sns.TopicProps", _instance(sns.TopicProps)),
+    "existing_output_topic": PropType("an sns.ITopic", _duck("topic_arn")),
+    "output_topic_props": PropType("an sns.TopicProps", _instance(sns.TopicProps)),
+    "existing_input_bucket": PropType("an s3.IBucket", _duck("bucket_arn")),
+    "input_bucket_props": PropType("an s3.BucketProps", _instance(s3.BucketProps)),
+    "existing_output_bucket": PropType("an s3.IBucket", _duck("bucket_arn")),
+    "output_bucket_props": PropType("an s3.BucketProps", _instance(s3.BucketProps)),
+    "existing_encryption_key": PropType("a kms.IKey", _duck("key_arn")),
+    "encryption_key_props": PropType("a kms.KeyProps", _instance(kms.KeyProps)),
+    "existing_role": PropType("an iam.IRole", _duck("role_arn")),
+    "access_logs_bucket": PropType("an s3.IBucket", _duck("bucket_arn")),
+    "built_in_lambda_accounts": PropType("a mapping of region to account (str to str)", _string_map),
+}
+
+
+def _a(noun: str) -> str:
+    return ("an " if noun[:1].lower() in "aeiou" else "a ") + noun
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def check_prop_types(props: Mapping[str, Any]) -> List[str]:
+    """One message per prop whose value is not of the type the prop takes: the prop, the value, the type."""
+    errors: List[str] = []
+    for prop, value in props.items():
+        rule = PROP_TYPES.get(prop)
+        if rule is None or (value is None and not rule.required):
+            continue
+        detail = None if value is None else rule.check(value)
+        if value is None or detail is not None:
+            given = "None" if value is None else f"{_shown(value)} ({_a(type(value).__name__)})"
+            errors.append(f"{prop}: {given} given; expected {rule.expected}{detail or ''}")
+    return errors
+
+
+class PropTypeError(TypeError):
+    """Props of a type the construct cannot use; raised by the constructor, before anything is built."""
+
+
+def raise_for_prop_types(path: str, props: Mapping[str, Any]) -> None:
+    errors = check_prop_types(props)
+    if errors:
+        raise PropTypeError(f"StreamingLabelingJob {path}: " + "\n  ".join(errors))
+
+
+# --- values that must be known at synth time --------------------------------------------------
+
+_WRITTEN_INTO_FILES = "it is written (escaped) into the worker template and label-category file at synth time"
+
+#: Props whose value the construct transforms at synth time (a token cannot be), and why.
+SYNTH_TIME_PROPS: Mapping[str, str] = {
+    "job_name_prefix": "it is lowercased into the job name and into the names in the execution role's IAM "
+                       "resources (queue, log streams, job ARN) and the bucket log prefixes",
+    "label_attribute_name": "it is checked against the task type's rules and becomes the source attribute "
+                            "written into the worker templates of jobs chained to this one",
+    "source_label_attribute_name": _WRITTEN_INTO_FILES,
+    "task_title": _WRITTEN_INTO_FILES,
+    "instructions": _WRITTEN_INTO_FILES,
+    "full_instructions": _WRITTEN_INTO_FILES,
+    "exclusion_category": _WRITTEN_INTO_FILES,
+    "verification_categories": _WRITTEN_INTO_FILES,
+}
+
+
+def synth_time_error(prop: str, value: Any, reason: str) -> str:
+    return f"{prop}: must be known at synth time (got a token, {_shown(value)}); {reason}"
+
+
+def check_known_at_synth(settings: JobSettings) -> List[str]:
+    errors: List[str] = []
+    for prop, reason in SYNTH_TIME_PROPS.items():
+        value = getattr(settings, prop)
+        if prop == "label_attribute_name" and _derived_from_token_prefix(settings):
+            continue  # the prefix is reported
+        values = value if isinstance(value, (list, tuple)) else [value]
+        if value is not None and (not _known(value) or any(not _known(v) for v in values)):
+            errors.append(synth_time_error(prop, value, reason))
+    return errors
+
+
+def _derived_from_token_prefix(settings: JobSettings) -> bool:
+    """The default label attribute name of a token prefix: the token lowercased, no longer a token."""
+    prefix = settings.job_name_prefix
+    return not _known(prefix) and settings.label_attribute_name == default_label_attribute_name(
+        prefix, settings.task_type)
+
+
+def default_label_attribute_name(job_name_prefix: str, task_type: TaskType) -> str:
+    """The prefix in lowercase, with ``-ref`` for task types that require it."""
+    return job_name_prefix.lower() + ("-ref" if task_type.label_attribute_needs_ref else "")
+
+
+def job_durations(
+    task_time_limit: Duration, task_availability_lifetime: Optional[Duration]
+) -> Tuple[int, Optional[int], List[str]]:
+    """Both Duration props in whole seconds, and the errors of those that cannot be (then: the defaults)."""
+    time_limit, errors = seconds_of("task_time_limit", task_time_limit, DEFAULT_TASK_TIME_LIMIT_SECONDS)
+    availability, more = seconds_of("task_availability_lifetime", task_availability_lifetime, None)
+    return (time_limit if time_limit is not None else DEFAULT_TASK_TIME_LIMIT_SECONDS), availability, errors + more
+
+
+def seconds_of(prop: str, value: Optional[Duration], default: Optional[int]) -> Tuple[Optional[int], List[str]]:
+    """A Duration prop in whole seconds; a token or a fraction of a second is an error naming the prop."""
+    if value is None:
+        return default, []
+    if value.is_unresolved():
+        return default, [
+            f"{prop}: must be known at synth time (got a token, Duration of {value.to_human_string()}); it is "
+            "checked against the task type's limits and written into the request in seconds, so pass a "
+            "Duration of a number, e.g. Duration.minutes(5)"
+        ]
+    try:
+        seconds = value.to_seconds()
+    except RuntimeError:  # jsii: "... cannot be converted into a whole number of seconds"
+        return default, [f"{prop}: {value.to_human_string()} is not a whole number of seconds; "
+                         "allowed: a Duration of whole seconds"]
+    return int(seconds), []
 
 
 def check_name(prop: str, value: str, max_length: int) -> List[str]:
@@ -153,7 +409,7 @@ def check_labels(labels: Sequence[str], task_type: TaskType) -> List[str]:
     allowed = f"{task_type.min_labels} to {high}" if high else f"at least {task_type.min_labels}"
     if count < task_type.min_labels or (high is not None and count > high):
         errors.append(f"labels: {count} labels given for task type {task_type.name}; allowed: {allowed}")
-    seen: set[str] = set()
+    seen: dict[str, str] = {}
     for label in labels:
         if not isinstance(label, str) or not label.strip():
             errors.append(f"labels: {label!r} is empty; every label needs 1 to 256 characters")
@@ -164,8 +420,11 @@ def check_labels(labels: Sequence[str], task_type: TaskType) -> List[str]:
         if isinstance(label, str):
             folded = label.strip().lower()
             if folded in seen:
-                errors.append(f"labels: {label!r} is given more than once; labels must be unique")
-            seen.add(folded)
+                errors.append(
+                    f"labels: {seen[folded]!r} and {label!r} collide; labels are compared ignoring case and "
+                    "leading and trailing spaces, and must be unique"
+                )
+            seen.setdefault(folded, label)
     return errors
 
 
@@ -262,27 +521,69 @@ def check_task_type(task_type: TaskType) -> List[str]:
     return errors
 
 
+def _tag_text_problem(text: str) -> Optional[str]:
+    """Why ``text`` does not match TAG_PATTERN, or None."""
+    for char in text:
+        if unicodedata.category(char)[0] not in TAG_CATEGORIES and char not in TAG_PUNCTUATION:
+            return f"{char!r} is not allowed"
+    return None
+
+
 def check_tags(tags: Mapping[str, str]) -> List[str]:
     errors: List[str] = []
     if len(tags) > 50:
         errors.append(f"tags: {len(tags)} tags given; allowed: at most 50")
+    allowed = f"letters, digits, spaces and {' '.join(TAG_PUNCTUATION)} (pattern {TAG_PATTERN})"
     for key, value in tags.items():
-        if _known(key) and not 1 <= len(key) <= 128:
-            errors.append(f"tags: key {key!r} has {len(key)} characters; allowed: 1 to 128")
-        if _known(value) and len(value) > 256:
-            errors.append(f"tags: value of {key!r} has {len(value)} characters; allowed: 0 to 256")
-        if _known(key) and key.lower().startswith("aws:"):
-            errors.append(f"tags: key {key!r} starts with 'aws:', which is reserved for AWS")
+        if _known(key):
+            low, high = TAG_KEY_LENGTH
+            problem = _tag_text_problem(key)
+            if not low <= len(key) <= high:
+                errors.append(f"tags: key {key!r} has {len(key)} characters; allowed: {low} to {high}")
+            elif problem:
+                errors.append(f"tags: key {key!r}: {problem}; allowed: {allowed}")
+            elif key.lower().startswith("aws:"):
+                errors.append(f"tags: key {key!r} starts with 'aws:', which is reserved for AWS")
+        if _known(value):
+            low, high = TAG_VALUE_LENGTH
+            problem = _tag_text_problem(value)
+            if len(value) > high:
+                errors.append(f"tags: value of {key!r} has {len(value)} characters; allowed: {low} to {high}")
+            elif problem:
+                errors.append(f"tags: value {value!r} of {key!r}: {problem}; allowed: {allowed}")
     return errors
+
+
+def check_manifest_uri(uri: Optional[str]) -> List[str]:
+    """One manifest object, ``s3://<bucket>/<key>``; the bucket or key may be a token, the shape may not."""
+    if uri is None:
+        return []
+    expected = "expected s3://<bucket>/<key> of the manifest object, e.g. 's3://my-bucket/manifests/start.manifest'"
+    if not uri.startswith("s3://") and not _known(uri):
+        return [f"initial_manifest_uri: must be known at synth time (got a token, {_shown(uri)}); the execution "
+                f"role is granted read on the manifest object, so give s3://<bucket>/<key> (the bucket and the "
+                f"key may each be a token)"]
+    if _MANIFEST_URI.match(uri) is None:
+        return [f"initial_manifest_uri: {_shown(uri)} is not an S3 object URI; {expected}"]
+    if _known(uri) and len(uri) > MAX_S3_URI_LENGTH:
+        return [f"initial_manifest_uri: {len(uri)} characters given; allowed: at most {MAX_S3_URI_LENGTH}"]
+    return []
+
+
+def manifest_object_arn(partition: str, uri: Optional[str]) -> Optional[str]:
+    """``arn:<partition>:s3:::<bucket>/<key>`` of a valid manifest URI (see ``check_manifest_uri``)."""
+    match = _MANIFEST_URI.match(uri) if uri is not None else None
+    return f"arn:{partition}:s3:::{match.group(1)}/{match.group(2)}" if match else None
 
 
 def validate_job_settings(settings: JobSettings) -> List[str]:
     """Every rule, in one list; empty when the settings can be sent to CreateLabelingJob."""
     task_type = settings.task_type
-    errors: List[str] = []
+    errors: List[str] = check_known_at_synth(settings)
     errors += check_task_type(task_type)
     errors += check_name("job_name_prefix", settings.job_name_prefix, MAX_JOB_NAME_PREFIX_LENGTH)
-    errors += check_label_attribute_name(settings.label_attribute_name, task_type)
+    if not _derived_from_token_prefix(settings):
+        errors += check_label_attribute_name(settings.label_attribute_name, task_type)
     if (
         task_type.is_adjustment_or_verification
         and settings.source_label_attribute_name is not None
@@ -319,9 +620,7 @@ def validate_job_settings(settings: JobSettings) -> List[str]:
     errors += check_workforce(settings.workforce, task_type, settings.region)
     errors += check_review_source(settings)
     errors += check_worker_ui(settings)
-    uri = settings.initial_manifest_uri
-    if uri is not None and _known(uri) and (not _S3_URI.match(uri) or len(uri) > 1024):
-        errors.append(f"initial_manifest_uri: {uri!r} is not an S3 URI; expected s3://<bucket>/<key>")
+    errors += check_manifest_uri(settings.initial_manifest_uri)
     errors += check_tags(settings.tags)
     return errors
 
