@@ -24,9 +24,11 @@ $(STAMP_PY): requirements.txt requirements-dev.txt pyproject.toml
 	touch $@
 
 $(STAMP_CHECKOV): requirements-checkov.txt
-	@echo "==> checkov: installing into its own venv, .tools/checkov"
+	@echo "==> checkov: installing into its own venv, .tools/checkov (first run: about 20 s)"
 	test -x .tools/checkov/bin/python || $(PYTHON) -m venv .tools/checkov
-	.tools/checkov/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-checkov.txt
+	set -o pipefail; .tools/checkov/bin/python -m pip install --progress-bar off --disable-pip-version-check \
+		-r requirements-checkov.txt | awk '/^(Collecting|Successfully)/ { print; fflush() }'
+	@echo "==> checkov: ready"
 	touch $@
 
 $(STAMP_NODE): package.json package-lock.json
@@ -40,12 +42,16 @@ synth: $(STAMP_PY) $(STAMP_NODE)
 	@echo "Template: cdk.out/StreamingLabelingExample.template.json"
 
 lint: install
+	@echo "==> ruff"
 	ruff check .
 
+# mypy prints nothing until it is done: a cold cache takes about a minute, a warm one seconds.
 typecheck: install
+	@echo "==> mypy (strict on the library; a cold cache takes about a minute)"
 	mypy
 
 unit: install
+	@echo "==> pytest"
 	pytest
 
 test: lint typecheck unit
