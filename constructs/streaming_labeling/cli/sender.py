@@ -146,17 +146,22 @@ def batches(items: Iterable[Item], on_rejected: Callable[[Failure], None]) -> It
     """Groups of at most 10 messages and 256 KB; a message over 256 KB is rejected, never sent."""
     batch: List[Item] = []
     batch_bytes = 0
-    for item in items:
-        item_bytes = size(item)
-        if item_bytes > MAX_MESSAGE_BYTES:
-            on_rejected(Failure(item.origin, f"message is {item_bytes:,} bytes; SNS takes at most "
-                                             f"{MAX_MESSAGE_BYTES:,}"))
-            continue
-        if batch and (len(batch) == MAX_BATCH_ENTRIES or batch_bytes + item_bytes > MAX_BATCH_BYTES):
+    try:
+        for item in items:
+            item_bytes = size(item)
+            if item_bytes > MAX_MESSAGE_BYTES:
+                on_rejected(Failure(item.origin, f"message is {item_bytes:,} bytes; SNS takes at most "
+                                                 f"{MAX_MESSAGE_BYTES:,}"))
+                continue
+            if batch and (len(batch) == MAX_BATCH_ENTRIES or batch_bytes + item_bytes > MAX_BATCH_BYTES):
+                yield batch
+                batch, batch_bytes = [], 0
+            batch.append(item)
+            batch_bytes += item_bytes
+    except InputError:
+        if batch:  # everything before the unreadable line is sent
             yield batch
-            batch, batch_bytes = [], 0
-        batch.append(item)
-        batch_bytes += item_bytes
+        raise
     if batch:
         yield batch
 

@@ -23,7 +23,7 @@ TOPIC_ARN = re.compile(r"^arn:aws[a-z-]*:sns:([a-z0-9-]+):(\d{12}):([A-Za-z0-9_-
 # botocore's own retries for everything but publishing: throttling, faults on AWS's side and dropped
 # connections, never AccessDenied or NotFound (botocore's "standard" mode). Publishing has one retry
 # budget, the sender's (sender.MAX_ATTEMPTS calls per batch): botocore makes one attempt per call.
-RETRIED = Config(retries={"mode": "standard", "max_attempts": 3}, max_pool_connections=64,
+RETRIED = Config(retries={"mode": "standard", "total_max_attempts": 3}, max_pool_connections=64,
                  connect_timeout=5, read_timeout=30)
 ONE_ATTEMPT = Config(retries={"mode": "standard", "total_max_attempts": 1}, max_pool_connections=64,
                      connect_timeout=5, read_timeout=30)
