@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any, Callable, List, Mapping, Optional, Sequence, Tuple
 
 from aws_cdk import Duration, RemovalPolicy, Token
@@ -201,7 +202,7 @@ _ATTRIBUTES = "a list of LabelAttribute, e.g. [LabelAttribute('color', enum=['re
 _DURATION = "a Duration, e.g. Duration.minutes(5)"
 
 #: Every prop of StreamingLabelingJob but ``labels`` (see ``check_labels_value``): the type it takes.
-PROP_TYPES: Mapping[str, PropType] = {
+PROP_TYPES: Mapping[str, PropType] = MappingProxyType({
     "task_type": PropType("a TaskType, e.g. TaskType.BOUNDING_BOX or TaskType.custom(...)",
                           _instance(TaskType), required=True),
     "workforce": PropType("a Workforce, e.g. Workforce.private('arn:aws:sagemaker:...:workteam/private-crowd/...')",
@@ -246,7 +247,7 @@ PROP_TYPES: Mapping[str, PropType] = {
     "existing_role": PropType("an iam.IRole", _duck("role_arn")),
     "access_logs_bucket": PropType("an s3.IBucket", _duck("bucket_arn")),
     "built_in_lambda_accounts": PropType("a mapping of region to account (str to str)", _string_map),
-}
+})
 
 
 def _a(noun: str) -> str:
@@ -287,7 +288,7 @@ def raise_for_prop_types(path: str, props: Mapping[str, Any]) -> None:
 _WRITTEN_INTO_FILES = "it is written (escaped) into the worker template and label-category file at synth time"
 
 #: Props whose value the construct transforms at synth time (a token cannot be), and why.
-SYNTH_TIME_PROPS: Mapping[str, str] = {
+SYNTH_TIME_PROPS: Mapping[str, str] = MappingProxyType({
     "job_name_prefix": "it is lowercased into the job name and into the names in the execution role's IAM "
                        "resources (queue, log streams, job ARN) and the bucket log prefixes",
     "label_attribute_name": "it is checked against the task type's rules and becomes the source attribute "
@@ -298,7 +299,7 @@ SYNTH_TIME_PROPS: Mapping[str, str] = {
     "full_instructions": _WRITTEN_INTO_FILES,
     "exclusion_category": _WRITTEN_INTO_FILES,
     "verification_categories": _WRITTEN_INTO_FILES,
-}
+})
 
 
 def synth_time_error(prop: str, value: Any, reason: str) -> str:
