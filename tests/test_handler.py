@@ -51,3 +51,10 @@ def test_the_handler_imports_only_the_standard_library_and_boto3() -> None:
     imported = set(re.findall(r"^(?:from|import) ([a-zA-Z_0-9]+)", source, flags=re.MULTILINE))
     third_party = {name for name in imported if name not in sys.stdlib_module_names and name != "__future__"}
     assert third_party <= {"boto3", "botocore"}, third_party
+
+
+def test_the_handler_tags_jobs_with_the_tag_the_construct_scopes_its_policy_by() -> None:
+    """The asset is standalone and keeps its own copy of the tag; both must be the same."""
+    from streaming_labeling.conventions import STACK_TAG
+
+    assert HANDLER.STACK_TAG == STACK_TAG

@@ -4,3 +4,10 @@
 QUEUE_PREFIX = "GroundTruth-"
 #: Tag on each job naming its input bucket, where the command line finds it.
 INPUT_BUCKET_TAG = "streaming-labeling:input-bucket"
+#: Tag the handler sets on each job it creates or keeps, valued with the stack id; the handler's
+#: stack-wide policy may stop jobs with it (``handler/index.py`` holds its own copy: the asset is standalone).
+STACK_TAG = "streaming-labeling:stack"
+#: Tag keys the library sets itself; a user's tag may not start with this.
+RESERVED_TAG_PREFIX = "streaming-labeling:"
+#: The library's own tags on a job at most (input bucket, stack); SageMaker allows 50 in all.
+LIBRARY_TAGS = 2

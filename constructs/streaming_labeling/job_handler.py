@@ -18,6 +18,7 @@ from .compliance import (
     ignore_redundant_role_dependency,
     pin_security_flags,
 )
+from .conventions import STACK_TAG
 from .encryption import account_key_policy
 from .execution_role import SAGEMAKER_PRINCIPAL, labeling_job_arn_pattern
 from .pseudo import Pseudo
@@ -31,8 +32,6 @@ CONFIG_PREFIX = "labeling-job-config/"
 HANDLER_TIMEOUT = Duration.minutes(15)
 #: How long CloudFormation waits for an answer if the handler never sends one.
 SERVICE_TIMEOUT = Duration.minutes(20)
-#: The tag the handler sets on every job, valued with the stack id (``STACK_TAG`` in the handler).
-STACK_TAG = "streaming-labeling:stack"
 #: Jobs whose statements share one managed policy: about 600 characters each, so a policy
 #: stays under IAM's 6,144-character limit, and 80 jobs under the 10 policies a role may have.
 JOBS_PER_POLICY = 8

@@ -20,6 +20,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 
+from .conventions import LIBRARY_TAGS, RESERVED_TAG_PREFIX
 from .task_types import InputModality, TaskType
 from .worker_ui import (
     DEFAULT_VERIFICATION_CATEGORIES,
@@ -532,8 +533,10 @@ def _tag_text_problem(text: str) -> Optional[str]:
 
 def check_tags(tags: Mapping[str, str]) -> List[str]:
     errors: List[str] = []
-    if len(tags) > 50:
-        errors.append(f"tags: {len(tags)} tags given; allowed: at most 50")
+    most = 50 - LIBRARY_TAGS
+    if len(tags) > most:
+        errors.append(f"tags: {len(tags)} tags given; allowed: at most {most} (SageMaker allows 50 and the "
+                      f"library sets {LIBRARY_TAGS} of its own)")
     allowed = f"letters, digits, spaces and {' '.join(TAG_PUNCTUATION)} (pattern {TAG_PATTERN})"
     for key, value in tags.items():
         if _known(key):
@@ -545,6 +548,9 @@ def check_tags(tags: Mapping[str, str]) -> List[str]:
                 errors.append(f"tags: key {key!r}: {problem}; allowed: {allowed}")
             elif key.lower().startswith("aws:"):
                 errors.append(f"tags: key {key!r} starts with 'aws:', which is reserved for AWS")
+            elif key.lower().startswith(RESERVED_TAG_PREFIX):
+                errors.append(f"tags: key {key!r} starts with {RESERVED_TAG_PREFIX!r}, which this library "
+                              "reserves for the tags it sets itself")
         if _known(value):
             low, high = TAG_VALUE_LENGTH
             problem = _tag_text_problem(value)
