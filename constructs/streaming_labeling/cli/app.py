@@ -196,7 +196,7 @@ def resume_hint(first_unsent: Optional[int], origin: Optional[str], journal: Opt
     """How to go on without sending anything twice."""
     lines = []
     if first_unsent is not None and origin is not None:
-        lines.append(f"First line not sent: {origin}:{first_unsent:,} (every line before it was sent).")
+        lines.append(f"First line not sent: {origin}:{first_unsent:,} (every line before it was sent or skipped).")
     if journal is not None:
         lines.append(f"To resume, run the same command with --journal {journal.path}: what it lists is skipped.")
     elif first_unsent is not None and origin is not None:
@@ -327,6 +327,8 @@ def upload_summary(uploads: Uploads, tally: Tally, done: Optional[Journal], publ
     line = counts(uploads.uploaded, len(uploads.failures), tally, unit)
     if uploads.existing:
         line += f", {uploads.existing:,} already in the bucket (not uploaded again)"
+    if not published:
+        line += "; no data objects sent yet"
     stderr.print(line)
     if uploads.abandoned:
         stderr.print(f"{uploads.abandoned:,} uploads were still running: whether they arrived is unknown.")
