@@ -14,7 +14,7 @@ not know by name (no orphan).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Set, Tuple
 
 import pytest
 
@@ -62,28 +62,33 @@ class Story:
 
     def __init__(self, h: Harness) -> None:
         self.h = h
-        self.names: Dict[str, str] = {}
+        self.names: Dict[str, str] = {}  # the job each labelled step ran (or the physical id of a failure)
+        self.ids: Dict[str, str] = {}  # the physical id each labelled step reported
         self.state = ""  # the physical id CloudFormation holds now
 
     def run(self, evt: Dict[str, Any], expect: str = "SUCCESS") -> str:
+        """Run an event; CloudFormation now holds its physical id (``state``); the job it names is returned."""
         response = self.h.run(evt)
         assert response["Status"] == expect, response
-        return str(response["PhysicalResourceId"])
+        self.state = str(response["PhysicalResourceId"])
+        return str(response["Data"].get("JobName", self.state))
 
     def deploy(self, *prefixes: str) -> None:
         """From now on the handler has the permissions of a template with jobs of these prefixes."""
         self.h.world.policy = handler_policy(*prefixes)
 
     def create(self, label: str, props: Dict[str, Any], logical_id: str = "Animals6F4865E6") -> None:
-        self.state = self.names[label] = self.run(event("Create", self.h.server.url, props, logical_id=logical_id))
+        self.names[label] = self.run(event("Create", self.h.server.url, props, logical_id=logical_id))
+        self.ids[label] = self.state
 
     def update(self, label: str, new: Dict[str, Any], old: Dict[str, Any], expect: str = "SUCCESS") -> None:
-        self.state = self.names[label] = self.run(
+        self.names[label] = self.run(
             event("Update", self.h.server.url, new, physical_id=self.state, old_properties=old), expect
         )
+        self.ids[label] = self.state
 
     def delete(self, label: str, props: Dict[str, Any] = A, logical_id: str = "Animals6F4865E6") -> None:
-        self.run(event("Delete", self.h.server.url, props, physical_id=self.names[label], logical_id=logical_id))
+        self.run(event("Delete", self.h.server.url, props, physical_id=self.ids[label], logical_id=logical_id))
 
     def status(self, label: str, status: str) -> None:
         """The job changes status outside CloudFormation (a person stops it, it idles out)."""
@@ -198,8 +203,11 @@ class Row:
     world: Dict[str, Any] = field(default_factory=dict)
     timeout: float = 900.0
     status: str = "SUCCESS"
-    #: A label from the story, "created" (the job this event created) or "fallback".
-    physical: str = "created"
+    #: A label from the story, "created" (the job this event created), "first" (generation 0 of the event's
+    #: resource, its id once a job exists) or "fallback".
+    physical: str = "first"
+    #: The job the answer names in Data.JobName (a label as for ``physical``); None: not checked.
+    job: Optional[str] = None
     creates: Optional[int] = None
     #: Labels of the jobs that run afterwards.
     running: Tuple[str, ...] = ("created",)
@@ -228,8 +236,8 @@ def delete_event(props: Dict[str, Any] = A, physical: Optional[str] = None,
 
 
 def delete_of(label: str, props: Dict[str, Any], logical_id: str = "Animals6F4865E6") -> Callable[[Story, str], Dict[str, Any]]:
-    """CloudFormation's Delete of the resource whose physical id is the story's ``label``."""
-    return lambda story, url: event("Delete", url, props, physical_id=story.names[label], logical_id=logical_id)
+    """CloudFormation's Delete of the resource whose physical id the story's step ``label`` reported."""
+    return lambda story, url: event("Delete", url, props, physical_id=story.ids[label], logical_id=logical_id)
 
 
 def without_response_url(url_value: Any) -> Callable[[Story, str], Dict[str, Any]]:
@@ -297,7 +305,8 @@ ROWS = [
     Row("create: a name held by another owner's job fails and is never claimed", a_taken_by_someone_else,
         create_event(), status="FAILED", physical="fallback", creates=0, running=("A0",),
         reason="job_name_prefix"),
-    Row("create: a re-added resource gets the next name", a_removed, create_event(), creates=1),
+    Row("create: a re-added resource gets the next name, under the resource's same id", a_removed, create_event(),
+        creates=1, physical="A0", job="created"),
     Row("create: Initializing until the deadline fails with the job's name", nothing, create_event(),
         world={"initializing_looks": 10**6}, timeout=300, status="FAILED", creates=1,
         reason="did not reach InProgress"),
@@ -323,9 +332,9 @@ ROWS = [
     Row("rollback: the still-running old job is adopted", b_created_by_a_failed_update, update_event(A, B),
         physical="A0", creates=0, running=("A0", "B0")),
     Row("revert: A -> B -> A after the cleanup stopped A gets a fresh job", a_replaced_by_b, update_event(A, B),
-        creates=1, running=("B0", "created")),
+        creates=1, running=("B0", "created"), physical="A0", job="created"),
     Row("redeploy: an update that failed and rolled back can be deployed again", b_failed_and_rolled_back,
-        update_event(B, A), creates=1, running=("A0", "created")),
+        update_event(B, A), creates=1, running=("A0", "created"), physical="B0", job="created"),
     # --- delete ----------------------------------------------------------------------------------------
     Row("delete: a running job is stopped", a_running, delete_event(), physical="A0", running=(),
         stopped=("A0",)),
@@ -393,16 +402,15 @@ ROWS = [
     Row("cancelled update: the resource was deleted while the new job was made; the Update stops it", a_running,
         update_event(B, A), world={"resource_statuses": ["UPDATE_IN_PROGRESS", "DELETE_IN_PROGRESS"]},
         status="FAILED", creates=1, running=("A0",), stopped=("created",)),
-    Row("delete: the cleanup of a dead generation never stops the later one the update moved on to",
-        a_stopped_then_renewed_by_update, delete_of("A0", A), physical="A0", running=("A1",)),
-    Row("delete: the named generation and any earlier one still running are stopped",
-        a_stopped_then_renewed_by_update, delete_of("A1", A), world={"restart": "A0"}, physical="A1", running=(),
-        stopped=("A0", "A1")),
+    Row("delete: after an update moved on from a dead job, the resource's Delete stops the generation that runs",
+        a_stopped_then_renewed_by_update, delete_event(), physical="A0", running=(), stopped=("A1",)),
+    Row("delete: every running generation of the resource is stopped", a_stopped_then_renewed_by_update,
+        delete_event(), world={"restart": "A0"}, physical="A0", running=(), stopped=("A0", "A1")),
     # --- a deploy completes only with a running job (issue 14.3) ---------------------------------------
     *[
         Row(f"update: unchanged properties on a {status} job move on to the next generation", a_running,
             lambda story, url: event("Update", url, DESTROY, physical_id=story.state, old_properties=A),
-            world={"preset_status": status}, creates=1, running=("created",))
+            world={"preset_status": status}, creates=1, running=("created",), physical="A0", job="created")
         for status in ("Stopped", "Completed", "Failed")
     ],
     Row("update: unchanged properties on an Initializing job wait for InProgress", a_initializing,
@@ -468,15 +476,21 @@ def test_fault_matrix(server: ResponseServer, row: Row) -> None:
     if created:
         names["created"] = created[-1]
     names["fallback"] = "CREATE_FAILED:req-0001"
+    try:
+        names["first"] = h.module.job_name(evt, evt["ResourceProperties"], 0)
+    except (KeyError, TypeError, AttributeError):
+        pass
     if not row.answered:
         assert world.active_jobs() == sorted(names[label] for label in row.running), (world.active_jobs(), names)
         if row.creates is not None:
             assert len(created) == row.creates, created
-        assert set(world.active_jobs()) <= set(story.names.values()), "no orphan"
+        assert set(world.active_jobs()) <= stoppable(h, set(story.ids.values())), "no orphan"
         return
     assert response["Status"] == row.status, response["Reason"]
     assert response["PhysicalResourceId"] == names.get(row.physical, row.physical), (response, names)
     assert response["PhysicalResourceId"], "CloudFormation requires a physical id"
+    if row.job is not None:
+        assert response["Data"].get("JobName") == names[row.job], (response["Data"], names)
     assert len(response["raw"]) <= 4096
     if row.reason is not None:
         assert row.reason in response["Reason"], response["Reason"]
@@ -488,9 +502,20 @@ def test_fault_matrix(server: ResponseServer, row: Row) -> None:
     assert world.active_jobs() == sorted(names[label] for label in row.running), (world.active_jobs(), names)
     stops = [params["LabelingJobName"] for name, _, params in calls if name == "StopLabelingJob"]
     assert set(stops) == {names[label] for label in row.stopped}
-    # Whatever happened, every running job is one CloudFormation knows by name: no orphans.
-    known = set(story.names.values()) | {response["PhysicalResourceId"]}
-    assert set(world.active_jobs()) <= known
+    # Whatever happened, every running job is one a Delete of a physical id CloudFormation holds would stop.
+    assert set(world.active_jobs()) <= stoppable(h, set(story.ids.values()) | {response["PhysicalResourceId"]})
+
+
+def stoppable(h: Harness, physical_ids: Set[str]) -> Set[str]:
+    """Every job name of the resources (of the rows' properties) whose physical id CloudFormation holds."""
+    names = set(physical_ids)
+    for props in (A, B, P, DESTROY):
+        for logical_id in ("Animals6F4865E6", PETS):
+            evt = event("Delete", "", props, logical_id=logical_id)
+            sequence = [h.module.job_name(evt, props, generation) for generation in range(5)]
+            if sequence[0] in physical_ids:
+                names.update(sequence)
+    return names
 
 
 def test_every_create_request_satisfies_the_api_model(server: ResponseServer) -> None:

@@ -365,15 +365,40 @@ def build_request(deadline: Deadline, name: str, properties: Dict[str, Any], sta
 # --- lifecycle ---------------------------------------------------------------------------------
 
 
+def resource_id(event: Dict[str, Any]) -> Optional[str]:
+    """The physical id of a resource whose job exists: the same whichever generation runs.
+
+    It is the resource's generation-0 name (the name earlier versions gave its first job), so
+    deployed resources keep their id. An update that keeps the job's properties keeps the id
+    CloudFormation holds, when it is a name of the sequence (a generation an earlier version
+    moved on to). Renewals and a dead job's successor therefore never change it, and a Delete
+    of it stops whichever generation runs.
+    """
+    properties = event.get("ResourceProperties") or {}
+    try:
+        first = job_name(event, properties, 0)
+    except (KeyError, TypeError, AttributeError):
+        return None
+    current = event.get("PhysicalResourceId")
+    old = event.get("OldResourceProperties")
+    if event.get("RequestType") == "Update" and isinstance(old, dict) and job_identity(properties) == job_identity(old):
+        if current in name_sequence(event, properties):
+            return str(current)
+    return first
+
+
 class Outcome:
     """The physical id the answer will carry: a fallback until a job of ours exists."""
 
     def __init__(self, event: Dict[str, Any]) -> None:
         self._fallback = str(event.get("PhysicalResourceId") or f"CREATE_FAILED:{event.get('RequestId', 'unknown')}")
+        self._resource_id = resource_id(event) or self._fallback
         self.physical_id = self._fallback
 
     def job_exists(self, name: str) -> None:
-        self.physical_id = name
+        """A job of this resource exists (``name``): from now on the answer carries the resource's id."""
+        LOG.info("labeling job %s belongs to resource %s", name, self._resource_id)
+        self.physical_id = self._resource_id
 
     def forget_job(self) -> None:
         self.physical_id = self._fallback
@@ -632,18 +657,21 @@ def is_access_denied(error: ClientError) -> bool:
     return describe_error(error)[0] in CALLER_PROPAGATION_CODES
 
 
-def jobs_of_resource(deadline: Deadline, names: Sequence[str], request: Any) -> List[str]:
-    """The existing jobs among ``names`` that this resource made, walking until a name is free.
+def jobs_of_resource(deadline: Deadline, names: Sequence[str], request: Any, known: str = "") -> List[str]:
+    """The running jobs among ``names`` that this resource made, walking until a name is free.
 
     Generations are claimed in order, so the first free name ends the walk. A name the
-    handler may not describe (a prefix no statement covers, no stack tag) ends it too.
+    handler may not describe (a prefix no statement covers, no stack tag) ends it too, unless
+    it is ``known`` to exist (the id CloudFormation holds) or comes before it: that is raised,
+    never taken for "nothing to stop".
     """
     found = []
-    for name in names:
+    must_exist = names.index(known) if known in names else -1
+    for index, name in enumerate(names):
         try:
             job = describe(deadline, name)
         except ClientError as error:
-            if not is_access_denied(error):
+            if not is_access_denied(error) or index <= must_exist:
                 raise
             LOG.warning("may not describe %s (%s): ending the search there", name, describe_error(error)[0])
             break
@@ -656,26 +684,23 @@ def jobs_of_resource(deadline: Deadline, names: Sequence[str], request: Any) -> 
 
 
 def delete(event: Dict[str, Any], deadline: Deadline, outcome: Outcome) -> Dict[str, str]:
-    """Stop the resource's jobs, whatever physical id CloudFormation sends.
+    """Stop every running job of the resource, whatever physical id CloudFormation sends.
 
-    A physical id of this resource's sequence stops that generation and any earlier one still
-    running (never a later one: that is the job an update moved on to). Any other id (made up
-    by CloudFormation for a cancelled create, or the fallback of a failed one) stops every
-    running job of the sequence, since the Create may have made one without being heard.
+    The physical id names the resource, not one generation: renewals and an update that found its
+    job dead start later generations under the same id. An id that is not of the sequence (made up
+    by CloudFormation for a cancelled create, or a failed create's fallback) changes nothing: the
+    Create may have made a job without being heard, and the sequence finds it. A job name given as
+    the id that is not of the sequence is stopped too, so nothing CloudFormation names is left.
     """
     name = str(event.get("PhysicalResourceId") or "")
     properties = event.get("ResourceProperties") or {}
     wait_for_stopped = str(properties.get("WaitForStoppedOnDelete", "false")) == "true"
     sequence = name_sequence(event, properties)
-    if name in sequence:
-        earlier = jobs_of_resource(deadline, sequence[: sequence.index(name)], properties.get("Request"))
-        targets = earlier + [name]
-    else:
-        targets = ([name] if is_job_name(name) else []) + jobs_of_resource(
-            deadline, sequence, properties.get("Request")
-        )
-        if not targets:
-            LOG.info("physical id %r names no job and the resource has none: nothing to stop", name)
+    targets = jobs_of_resource(deadline, sequence, properties.get("Request"), known=name)
+    if name not in sequence and is_job_name(name):
+        targets.append(name)
+    if not targets:
+        LOG.info("physical id %r: the resource has no running job, nothing to stop", name)
     for target in targets:
         stop_job(deadline, target, wait_for_stopped)
     return {}
