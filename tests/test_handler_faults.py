@@ -13,12 +13,14 @@ not know by name (no orphan).
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Iterator, List, Optional, Set, Tuple
 
 import pytest
 
 from .api_contract import request_violations
+from .cfn import STACK_ID
 from .handler_harness import (
     ACCESS_DENIED,
     ANSWER,
@@ -528,8 +530,14 @@ def test_every_create_request_satisfies_the_api_model(server: ResponseServer) ->
     name = response["PhysicalResourceId"]
     assert request["LabelCategoryConfigS3Uri"] == f"s3://output-bucket/labeling-job-config/{name}/label-categories.json"
     assert h.world.objects[f"output-bucket/labeling-job-config/{name}/label-categories.json"]
-    (upload, _) = h.world.requests("PutObject")
-    assert upload["ServerSideEncryption"] == "aws:kms" and upload["SSEKMSKeyId"].startswith("arn:aws:kms:")
+    uploads = h.world.requests("PutObject")
+    assert [u["Key"].rsplit("/", 1)[-1] for u in uploads] == [
+        "label-categories.json", "worker-template.liquid.html", "resource.json"]
+    assert all(u["ServerSideEncryption"] == "aws:kms" and u["SSEKMSKeyId"].startswith("arn:aws:kms:") for u in uploads)
+    record = json.loads(h.world.objects[f"output-bucket/labeling-job-config/{name}/resource.json"])
+    assert record["ResourceProperties"] == base_properties() and record["PhysicalResourceId"] == name
+    tags = {tag["Key"]: tag["Value"] for tag in request["Tags"]}
+    assert tags == {"streaming-labeling:stack": STACK_ID, "streaming-labeling:resource": name}
     assert response["Data"] == {"JobName": name, "JobArn": f"arn:aws:sagemaker:us-east-1:111122223333:labeling-job/{name}"}
     created_at, first_look = h.world.times("CreateLabelingJob")[0], h.world.times("DescribeLabelingJob")[1]
     assert first_look - created_at <= 5, "the first status check comes within ~5 s"

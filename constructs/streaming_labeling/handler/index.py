@@ -144,6 +144,16 @@ MAX_RESPONSE_BYTES = 4096
 #: whose per-job statement is gone (a renamed prefix, a removed construct, a rollback) can still be
 #: stopped. Not part of the request, so it does not change a job's identity.
 STACK_TAG = "streaming-labeling:stack"
+#: Tag naming the resource (its physical id) a job is a generation of; renewal finds the resource by it.
+RESOURCE_TAG = "streaming-labeling:resource"
+#: Tag set before a stop that must not be renewed: ``cloudformation`` (delete, replacement) or ``cli``.
+STOPPED_BY_TAG = "streaming-labeling:stopped-by"
+#: Where, next to its jobs' files, the handler keeps what it needs to renew a resource without a deploy.
+RESOURCE_RECORD = "resource.json"
+#: Ground Truth stops a streaming job idle this long (nothing published to its topic, nothing queued).
+IDLE_STOP_SECONDS = 10 * 24 * 3600
+#: Ground Truth's queue of a job: ``GroundTruth-<job name in lowercase>``.
+QUEUE_PREFIX = "GroundTruth-"
 #: Statuses of the resource in CloudFormation after which this event is stale: a duplicate
 #: delivery, or a retry that arrived after CloudFormation cancelled, gave up on or deleted the
 #: resource. An unknown status (no permission, a stack not found) is never taken as stale.
@@ -340,13 +350,20 @@ def put_config_object(deadline: Deadline, uri: str, body: str, kms_key_id: Optio
     aws(deadline, "s3", "put_object", **args)
 
 
-def build_request(deadline: Deadline, name: str, properties: Dict[str, Any], stack_id: str = "") -> Dict[str, Any]:
-    """The CreateLabelingJob request, tagged with the stack; writes the label and template files it points to."""
+def library_tags(event: Dict[str, Any], resource: str) -> Dict[str, str]:
+    """The tags the handler sets on every job: its stack and its resource."""
+    return {STACK_TAG: str(event["StackId"]), RESOURCE_TAG: resource}
+
+
+def build_request(
+    deadline: Deadline, name: str, properties: Dict[str, Any], tags: Optional[Dict[str, str]] = None
+) -> Dict[str, Any]:
+    """The CreateLabelingJob request, with the library's tags; writes the label and template files it points to."""
     request = copy.deepcopy(properties["Request"])
     request["LabelingJobName"] = name
-    if stack_id:
-        tags = [tag for tag in request.get("Tags", []) if tag.get("Key") != STACK_TAG]
-        request["Tags"] = tags + [{"Key": STACK_TAG, "Value": stack_id}]
+    if tags:
+        kept = [tag for tag in request.get("Tags", []) if tag.get("Key") not in tags]
+        request["Tags"] = kept + [{"Key": key, "Value": value} for key, value in sorted(tags.items())]
     prefix = str(properties.get("ConfigS3Prefix", ""))
     kms_key_id = properties.get("ConfigKmsKeyId")
     if properties.get("LabelCategoryConfig"):
@@ -394,6 +411,10 @@ class Outcome:
         self._fallback = str(event.get("PhysicalResourceId") or f"CREATE_FAILED:{event.get('RequestId', 'unknown')}")
         self._resource_id = resource_id(event) or self._fallback
         self.physical_id = self._fallback
+
+    @property
+    def resource(self) -> str:
+        return self._resource_id
 
     def job_exists(self, name: str) -> None:
         """A job of this resource exists (``name``): from now on the answer carries the resource's id."""
@@ -560,44 +581,45 @@ def stop_if_cancelled(deadline: Deadline, event: Dict[str, Any], name: str) -> N
                        "the job was stopped.")
 
 
-def tag_with_stack(deadline: Deadline, job: Dict[str, Any], event: Dict[str, Any]) -> None:
-    """Tag a kept or adopted job (perhaps made by an earlier version) so it can be stopped whatever the props."""
+def tag_job(deadline: Deadline, job: Dict[str, Any], tags: Dict[str, str]) -> None:
+    """Tag a job (best effort): a kept or adopted job, perhaps made by an earlier version, or one about to stop."""
     try:
         aws(deadline, "sagemaker", "add_tags", ResourceArn=str(job["LabelingJobArn"]),
-            Tags=[{"Key": STACK_TAG, "Value": str(event["StackId"])}])
+            Tags=[{"Key": key, "Value": value} for key, value in sorted(tags.items())])
     except (ClientError, BotoCoreError, JobError, KeyError) as error:
-        LOG.warning("could not tag labeling job %s with its stack: %s", job.get("LabelingJobName"), error)
+        LOG.warning("could not tag labeling job %s: %s", job.get("LabelingJobName"), error)
+
+
+def record_resource(deadline: Deadline, event: Dict[str, Any], resource: str) -> None:
+    """Keep what a renewal needs (stack, logical id, properties) next to the resource's job files."""
+    properties = event["ResourceProperties"]
+    record = {"StackId": event["StackId"], "LogicalResourceId": event["LogicalResourceId"],
+              "PhysicalResourceId": resource, "ResourceProperties": properties}
+    uri = f"{properties.get('ConfigS3Prefix', '')}{resource}/{RESOURCE_RECORD}"
+    put_config_object(deadline, uri, json.dumps(record, sort_keys=True), properties.get("ConfigKmsKeyId"),
+                      "application/json")
 
 
 def create(event: Dict[str, Any], deadline: Deadline, outcome: Outcome) -> Dict[str, str]:
     properties = event["ResourceProperties"]
+    tags = library_tags(event, outcome.resource)
     name, job = claim_name(deadline, event, properties)
     if job is not None:
         outcome.job_exists(name)
         LOG.info("adopting labeling job %s (%s)", name, job.get("LabelingJobStatus"))
-        tag_with_stack(deadline, job, event)
+        tag_job(deadline, job, tags)
     else:
-        start_job(deadline, build_request(deadline, name, properties, str(event["StackId"])), properties, outcome)
+        start_job(deadline, build_request(deadline, name, properties, tags), properties, outcome)
     stop_if_cancelled(deadline, event, name)
     running = wait_until_running(deadline, name)
     stop_if_cancelled(deadline, event, name)
+    record_resource(deadline, event, outcome.resource)
     return {"JobName": name, "JobArn": str(running["LabelingJobArn"])}
 
 
 def update(event: Dict[str, Any], deadline: Deadline, outcome: Outcome) -> Dict[str, str]:
-    """Keep the current job when its properties are unchanged and it still runs; otherwise a new job."""
-    current = event.get("PhysicalResourceId")
-    properties = event["ResourceProperties"]
-    unchanged = job_identity(properties) == job_identity(event.get("OldResourceProperties") or {})
-    if unchanged and is_job_name(current):
-        job = describe(deadline, str(current))
-        status = job.get("LabelingJobStatus") if job else None
-        if job is not None and status in ACTIVE_STATUSES:
-            outcome.job_exists(str(current))
-            tag_with_stack(deadline, job, event)
-            running = wait_until_running(deadline, str(current))
-            return {"JobName": str(current), "JobArn": str(running["LabelingJobArn"])}
-        LOG.info("the current labeling job %s is %s: moving on to the next name", current, status or "gone")
+    """As a create: the walk keeps the running generation when the job's properties are unchanged
+    (the physical id stays), moves on from a dead one, and starts a new sequence when they changed."""
     return create(event, deadline, outcome)
 
 
