@@ -55,6 +55,7 @@ def test_the_handler_imports_only_the_standard_library_and_boto3() -> None:
 
 def test_the_handler_tags_jobs_with_the_tag_the_construct_scopes_its_policy_by() -> None:
     """The asset is standalone and keeps its own copy of the tag; both must be the same."""
-    from streaming_labeling.conventions import STACK_TAG
+    from streaming_labeling import conventions
 
-    assert HANDLER.STACK_TAG == STACK_TAG
+    for name in ("STACK_TAG", "RESOURCE_TAG", "STOPPED_BY_TAG", "QUEUE_PREFIX"):
+        assert getattr(HANDLER, name) == getattr(conventions, name), name

@@ -9,5 +9,9 @@ INPUT_BUCKET_TAG = "streaming-labeling:input-bucket"
 STACK_TAG = "streaming-labeling:stack"
 #: Tag keys the library sets itself; a user's tag may not start with this.
 RESERVED_TAG_PREFIX = "streaming-labeling:"
-#: The library's own tags on a job at most (input bucket, stack); SageMaker allows 50 in all.
-LIBRARY_TAGS = 2
+#: Tag the handler sets on each job naming its resource (the physical id shared by its generations).
+RESOURCE_TAG = "streaming-labeling:resource"
+#: Tag set before a stop that must not be renewed, valued ``cloudformation`` or ``cli``.
+STOPPED_BY_TAG = "streaming-labeling:stopped-by"
+#: The library's own tags on a job at most (input bucket, stack, resource, stopped-by); SageMaker allows 50.
+LIBRARY_TAGS = 4
