@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from functools import cache
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from types import ModuleType
-from typing import Any, Dict, List, Optional, Tuple, Union
+from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import boto3
@@ -123,6 +123,27 @@ ROLE_NOT_YET_ASSUMABLE = Error(
 INTERNAL = Error("InternalFailure", "We encountered an internal error. Please try again.", 500)
 
 
+#: Services the handler reaches that the World does not model: they go to a moto server (real SNS, SQS
+#: and CloudWatch), unless the row scripts a fault for the operation.
+MOTO_SERVICES = ("sqs", "sns", "cloudwatch")
+
+
+@cache
+def moto_endpoint() -> str:
+    """One in-process moto server for the harness, started on first use."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    return f"http://{host}:{port}"
+
+
+def moto_client(service: str) -> Any:
+    """A client of the harness's moto server, for tests to arrange and inspect SNS, SQS and CloudWatch."""
+    return _session().client(service, endpoint_url=moto_endpoint())
+
+
 @cache
 def _session() -> boto3.session.Session:
     """One session for every client: making a session costs ~100 ms."""
@@ -132,9 +153,17 @@ def _session() -> boto3.session.Session:
 class RawBody:
     def __init__(self, body: bytes) -> None:
         self._body = body
+        self._read = False
 
     def stream(self, **_: Any) -> Any:
         yield self._body
+
+    def read(self, amt: Optional[int] = None) -> bytes:
+        """As a streaming body (S3 GetObject) reads it: everything once."""
+        if self._read:
+            return b""
+        self._read = True
+        return self._body
 
 
 class World:
@@ -160,6 +189,10 @@ class World:
         self.failure_reason = "Workteam not found in this region"
         self.stop_stays_stopping = False
         self.timeouts_seen: List[tuple[float, float]] = []
+        #: Jobs get a GroundTruth- queue in moto, subscribed to their input topic, as the service does.
+        self.subscribe_queues = False
+        #: Called with a job's name when it turns InProgress.
+        self.on_in_progress: Optional[Callable[[str], None]] = None
         self.resource_statuses: List[str] = []
         self.in_flight = ""
         self.policy: Optional[Tuple[Dict[str, Any], ...]] = None
@@ -190,15 +223,19 @@ class World:
     # --- botocore seam -------------------------------------------------------------------
 
     def make_client(self, service: str, config: Config) -> Any:
-        made = _session().client(service, config=config)
+        passthrough = service in MOTO_SERVICES
+        endpoint = moto_endpoint() if passthrough else None
+        made = _session().client(service, config=config, endpoint_url=endpoint)
         timeouts = (float(config.connect_timeout), float(config.read_timeout))
         self.timeouts_seen.append(timeouts)
 
         def record(params: Dict[str, Any], model: Any, **_: Any) -> None:
             self.calls.append((model.name, self.clock.now, dict(params)))
 
-        def answer(request: Any, event_name: str, **_: Any) -> AWSResponse:
+        def answer(request: Any, event_name: str, **_: Any) -> Optional[AWSResponse]:
             operation = event_name.rsplit(".", 1)[-1]
+            if passthrough and not self.faults.get(operation):
+                return None  # botocore sends it to moto
             return self._answer(service, operation, request, timeouts)
 
         made.meta.events.register(f"provide-client-params.{service}.*", record)
@@ -230,10 +267,14 @@ class World:
         if denied is not None:
             return self._error(service, denied)
         status, body = self._act(service, operation, request)
+        if status >= 300 and service == "s3":
+            return AWSResponse(request.url, status, {"x-amzn-RequestId": "req"}, RawBody(body["xml"].encode()))
         if status >= 300:
             return self._error(service, Error(body["__type"], body["message"], status))
         if service == "sagemaker":
             raw = json.dumps(body, default=lambda d: d.timestamp()).encode()
+        elif "raw" in body:
+            raw = body["raw"]
         else:
             raw = body.get("xml", "").encode()
         return AWSResponse(request.url, status, {"x-amzn-RequestId": "req", "ETag": '"e"'}, RawBody(raw))
@@ -247,6 +288,22 @@ class World:
         else:
             raw = f"<Error><Code>{error.code}</Code><Message>{error.message}</Message></Error>".encode()
         return AWSResponse("https://aws", error.status, {"x-amzn-RequestId": "req"}, RawBody(raw))
+
+    def _subscribe(self, job: Dict[str, Any]) -> None:
+        """What the service does while a job initializes: its queue, subscribed to the input topic (moto)."""
+        topic = job["request"]["InputConfig"]["DataSource"]["SnsDataSource"]["SnsTopicArn"]
+        sqs = moto_client("sqs")
+        url = sqs.create_queue(QueueName=f"GroundTruth-{job['name'].lower()}")["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        job["subscription"] = moto_client("sns").subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn)[
+            "SubscriptionArn"]
+
+    def stop_by_service(self, name: str) -> None:
+        """The service stops a job on its own (idle for 10 days): unsubscribed, queue left, Stopped."""
+        job = self.jobs[name.lower()]
+        if job.get("subscription"):
+            moto_client("sns").unsubscribe(SubscriptionArn=job.pop("subscription"))
+        job["status"] = "Stopped"
 
     def _authorize(self, service: str, operation: str, request: Any) -> Optional[Error]:
         """IAM's answer to a SageMaker or CloudFormation call, under ``policy``."""
@@ -285,6 +342,13 @@ class World:
                    f"<ResourceStatus>{status}</ResourceStatus>"
                    "</StackResourceDetail></DescribeStackResourceResult></DescribeStackResourceResponse>")
             return 200, {"xml": xml}
+        if service == "s3" and operation == "GetObject":
+            url = urlsplit(request.url)
+            bucket = url.hostname.split(".s3", 1)[0] if url.hostname else ""
+            stored = self.objects.get(f"{bucket}{unquote(url.path)}")
+            if stored is None:
+                return 404, {"xml": "<Error><Code>NoSuchKey</Code><Message>The specified key does not exist.</Message></Error>"}
+            return 200, {"raw": stored}
         if service == "s3":
             url = urlsplit(request.url)
             bucket = url.hostname.split(".s3", 1)[0] if url.hostname else ""
@@ -298,6 +362,8 @@ class World:
             if job is not None:
                 return 400, {"__type": "ResourceInUse", "message": f"Labeling job {name} already exists"}
             self.add_job(name, "Initializing", params)
+            if self.subscribe_queues:  # the service subscribes the job's queue while it initializes
+                self._subscribe(self.jobs[name.lower()])
             return 200, {"LabelingJobArn": f"{ACCOUNT_ARN}:labeling-job/{name.lower()}"}
         if job is None:
             return 400, {"__type": "ResourceNotFound", "message": f"Could not find labeling job {name}"}
@@ -305,10 +371,14 @@ class World:
             job["looks"] += 1
             if job["status"] == "Initializing" and job["looks"] > self.initializing_looks:
                 job["status"] = self.ends_as
+                if job["status"] == "InProgress" and self.on_in_progress is not None:
+                    self.on_in_progress(job["name"])
             elif job["status"] == "Stopping" and not self.stop_stays_stopping:
                 job["status"] = "Stopped"
             return 200, describe_response(job["name"], job["status"], request=job["request"],
                                           failure=self.failure_reason if job["status"] == "Failed" else None)
+        if operation == "ListTags":
+            return 200, {"Tags": [{"Key": key, "Value": value} for key, value in sorted(job["tags"].items())]}
         if operation == "AddTags":
             job["tags"].update({tag["Key"]: tag["Value"] for tag in params["Tags"]})
             return 200, {"Tags": params["Tags"]}
@@ -316,6 +386,8 @@ class World:
             if job["status"] != "InProgress":
                 return 400, {"__type": "ValidationException", "message": f"Job is {job['status']}, not InProgress"}
             job["status"] = "Stopping"
+            if job.get("subscription"):  # while stopping, the service unsubscribes its queue, and leaves it
+                moto_client("sns").unsubscribe(SubscriptionArn=job.pop("subscription"))
             return 200, {}
         raise AssertionError(f"unscripted operation {operation}")
 
@@ -449,6 +521,8 @@ def describe_response(name: str, status: str, *, request: Optional[Dict[str, Any
         "InputConfig": request.get("InputConfig", {"DataSource": {"SnsDataSource": {"SnsTopicArn": TOPIC_ARN}}}),
         "OutputConfig": request.get("OutputConfig", {"S3OutputPath": "s3://output-bucket/labels/"}),
         "RoleArn": request.get("RoleArn", ROLE_ARN),
+        **({"LabelCategoryConfigS3Uri": request["LabelCategoryConfigS3Uri"]}
+           if "LabelCategoryConfigS3Uri" in request else {}),
         "HumanTaskConfig": request.get("HumanTaskConfig", {
             "WorkteamArn": "arn:aws:sagemaker:us-east-1:111122223333:workteam/private-crowd/team",
             "UiConfig": {"UiTemplateS3Uri": "s3://output-bucket/t.html"},
@@ -477,6 +551,11 @@ class Harness:
         self.server = server
         self.server.reset()
         self.context: Optional[FakeContext] = None
+
+    def context_for(self, timeout_seconds: float) -> FakeContext:
+        """A Lambda context with ``timeout_seconds`` left, for events that get no CloudFormation answer."""
+        self.context = FakeContext(self.clock, timeout_seconds)
+        return self.context
 
     def run(self, evt: Dict[str, Any], timeout_seconds: float = 900.0, answered: bool = True) -> Dict[str, Any]:
         """Invoke the handler; the one body CloudFormation received, parsed (``raw`` keeps its bytes).

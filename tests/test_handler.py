@@ -57,5 +57,5 @@ def test_the_handler_tags_jobs_with_the_tag_the_construct_scopes_its_policy_by()
     """The asset is standalone and keeps its own copy of the tag; both must be the same."""
     from streaming_labeling import conventions
 
-    for name in ("STACK_TAG", "RESOURCE_TAG", "STOPPED_BY_TAG", "QUEUE_PREFIX"):
+    for name in ("STACK_TAG", "RESOURCE_TAG", "STOPPED_BY_TAG", "SUBSCRIBED_AT_TAG", "QUEUE_PREFIX"):
         assert getattr(HANDLER, name) == getattr(conventions, name), name

@@ -167,7 +167,7 @@ CASES: list[tuple[str, dict[str, Any], tuple[str, ...]]] = [
     ("3D label too long",
      {"task_type": TaskType.POINT_CLOUD_3D_OBJECT_DETECTION, "labels": ["a-very-long-label-name"]},
      ("labels", "'a-very-long-label-name'", "1 to 16")),
-    ("too many tags", {"tags": {f"k{i}": "v" for i in range(47)}}, ("tags", "47", "at most 46", "4 of its own")),
+    ("too many tags", {"tags": {f"k{i}": "v" for i in range(46)}}, ("tags", "46", "at most 45", "5 of its own")),
     ("reserved tag", {"tags": {"aws:owner": "me"}}, ("tags", "'aws:owner'", "reserved")),
     ("tag the library sets", {"tags": {"streaming-labeling:stack": "mine"}},
      ("tags: key 'streaming-labeling:stack'", "reserves")),

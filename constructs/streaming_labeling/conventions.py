@@ -13,5 +13,8 @@ RESERVED_TAG_PREFIX = "streaming-labeling:"
 RESOURCE_TAG = "streaming-labeling:resource"
 #: Tag set before a stop that must not be renewed, valued ``cloudformation`` or ``cli``.
 STOPPED_BY_TAG = "streaming-labeling:stopped-by"
-#: The library's own tags on a job at most (input bucket, stack, resource, stopped-by); SageMaker allows 50.
-LIBRARY_TAGS = 4
+#: Tag on a renewed job: when its queue was seen subscribed to the input topic (epoch seconds).
+SUBSCRIBED_AT_TAG = "streaming-labeling:subscribed-at"
+#: The library's own tags on a job at most (input bucket, stack, resource, stopped-by, subscribed-at);
+#: SageMaker allows 50.
+LIBRARY_TAGS = 5

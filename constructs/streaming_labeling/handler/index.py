@@ -57,10 +57,13 @@ Rules under faults:
 
 from __future__ import annotations
 
+import calendar
 import copy
+import datetime
 import hashlib
 import json
 import logging
+import os
 import random
 import re
 import time
@@ -148,6 +151,8 @@ STACK_TAG = "streaming-labeling:stack"
 RESOURCE_TAG = "streaming-labeling:resource"
 #: Tag set before a stop that must not be renewed: ``cloudformation`` (delete, replacement) or ``cli``.
 STOPPED_BY_TAG = "streaming-labeling:stopped-by"
+#: Tag on a renewed job: when its queue was seen subscribed (epoch seconds), the end of the replay window.
+SUBSCRIBED_AT_TAG = "streaming-labeling:subscribed-at"
 #: Where, next to its jobs' files, the handler keeps what it needs to renew a resource without a deploy.
 RESOURCE_RECORD = "resource.json"
 #: Ground Truth stops a streaming job idle this long (nothing published to its topic, nothing queued).
@@ -167,6 +172,8 @@ STALE_STATUSES = {
 
 # Seams for tests: the clock, sleeping, jitter and how clients are made.
 clock: Callable[[], float] = time.monotonic
+#: Wall-clock time (epoch seconds), to compare with SQS's SentTimestamp and event times.
+wall: Callable[[], float] = time.time
 sleep: Callable[[float], None] = time.sleep
 jitter: Callable[[], float] = random.random
 
@@ -527,10 +534,14 @@ def poll_delays() -> Iterator[float]:
         yield POLL_DELAYS_SECONDS[-1]
 
 
-def wait_until_running(deadline: Deadline, name: str) -> Dict[str, Any]:
-    """Poll until the job takes data; the first look comes at once."""
+def wait_until_running(
+    deadline: Deadline, name: str, on_look: Optional[Callable[[Deadline], None]] = None
+) -> Dict[str, Any]:
+    """Poll until the job takes data; the first look comes at once. ``on_look`` runs before each look."""
     delays = poll_delays()
     while True:
+        if on_look is not None:
+            on_look(deadline)
         job = describe(deadline, name)
         status = job.get("LabelingJobStatus") if job else None
         if job is not None and status == "InProgress":
@@ -637,8 +648,11 @@ def stop(deadline: Deadline, name: str) -> Optional[ClientError]:
         raise
 
 
-def stop_job(deadline: Deadline, name: str, wait_for_stopped: bool) -> None:
-    """Stop one job: Initializing is waited out; Stopping is enough unless ``wait_for_stopped``."""
+def stop_job(deadline: Deadline, name: str, wait_for_stopped: bool, stopped_by: str = "cloudformation") -> None:
+    """Stop one job: Initializing is waited out; Stopping is enough unless ``wait_for_stopped``.
+
+    The job is tagged with who stopped it first, so that the stop is never taken for an idle stop.
+    """
     delays = poll_delays()
     rejections = 0
     while True:
@@ -649,6 +663,8 @@ def stop_job(deadline: Deadline, name: str, wait_for_stopped: bool) -> None:
         if status == "Stopping" and not wait_for_stopped:
             return
         if status == "InProgress":
+            if stopped_by and job is not None:
+                tag_job(deadline, job, {STOPPED_BY_TAG: stopped_by})  # so that the stop is never renewed
             try:
                 rejected = stop(deadline, name)
             except ClientError as error:
@@ -725,7 +741,299 @@ def delete(event: Dict[str, Any], deadline: Deadline, outcome: Outcome) -> Dict[
         LOG.info("physical id %r: the resource has no running job, nothing to stop", name)
     for target in targets:
         stop_job(deadline, target, wait_for_stopped)
-    return {}
+    kept = remove_emptied_queues(deadline, existing_jobs(deadline, sequence))
+    return {REASON_KEY: "; ".join(kept)} if kept else {}
+
+
+# --- queues -------------------------------------------------------------------------------------
+
+#: A lifecycle step may give the answer's reason under this key (it is not sent as Data).
+REASON_KEY = "__reason__"
+#: How long a Delete waits for a stopping job to reach Stopped before it may delete its queue.
+QUEUE_CLEANUP_WAIT_SECONDS = 300.0
+
+
+def existing_jobs(deadline: Deadline, names: Sequence[str]) -> List[str]:
+    """The names of ``names`` that have a job, walking until the first free one (generations are in order)."""
+    found = []
+    for name in names:
+        try:
+            if describe(deadline, name) is None:
+                break
+        except ClientError as error:
+            if not is_access_denied(error):
+                raise
+            break
+        found.append(name)
+    return found
+
+
+def queue_name(job: str) -> str:
+    return f"{QUEUE_PREFIX}{job.lower()}"
+
+
+def remove_emptied_queues(deadline: Deadline, jobs: Sequence[str]) -> List[str]:
+    """Delete the ``GroundTruth-<job>`` queues of finished jobs that hold nothing; what is kept, and why.
+
+    AWS leaves a stopped job's queue (it may hold unlabeled objects) and asks users to delete it.
+    A queue is touched only once its job is Stopped, Completed or Failed, and never purged.
+    """
+    kept: List[str] = []
+    waited_until = clock() + min(QUEUE_CLEANUP_WAIT_SECONDS, max(deadline.remaining() - 30.0, 0.0))
+    for job in jobs:
+        delays = poll_delays()
+        while True:
+            described = describe(deadline, job)
+            status = described.get("LabelingJobStatus") if described else None
+            if status in (None, "Stopped", "Completed", "Failed") or clock() >= waited_until:
+                break
+            if not deadline.sleep(min(next(delays), max(waited_until - clock(), 0.0))):
+                break
+        if status not in (None, "Stopped", "Completed", "Failed"):
+            kept.append(f"queue {queue_name(job)} kept: its job is still {status}")
+            continue
+        note = remove_queue_if_empty(deadline, queue_name(job))
+        if note:
+            kept.append(note)
+    for note in kept:
+        LOG.warning("%s", note)
+    return kept
+
+
+def remove_queue_if_empty(deadline: Deadline, name: str) -> Optional[str]:
+    """Delete an SQS queue that holds no message; a note when it is kept."""
+    try:
+        url = aws(deadline, "sqs", "get_queue_url", QueueName=name)["QueueUrl"]
+        attributes = aws(deadline, "sqs", "get_queue_attributes", QueueUrl=url, AttributeNames=[
+            "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible",
+            "ApproximateNumberOfMessagesDelayed"])["Attributes"]
+        held = sum(int(value) for value in attributes.values())
+        if held:
+            return f"queue {name} kept: it still holds {held} objects (delete it yourself when you no longer need them)"
+        aws(deadline, "sqs", "delete_queue", QueueUrl=url)
+        LOG.info("deleted the emptied queue %s", name)
+        return None
+    except ClientError as error:
+        code, message = describe_error(error)
+        if code in ("AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist"):
+            return None
+        return f"queue {name} kept: {code}: {message}"
+    except (BotoCoreError, JobError) as error:
+        return f"queue {name} kept: {error}"
+
+
+# --- renewal after an idle stop --------------------------------------------------------------------
+
+STATE_CHANGE = "SageMaker Ground Truth Labeling Job State Change"
+#: The key a republished object without a deduplication key of its own is given, valued with the SNS
+#: message id Ground Truth deduplicated the original delivery by (Duplicate Message Handling).
+REPLAY_ID_KEY = "streaming-labeling-sns-message-id"
+
+
+class Subscriptions:
+    """When Ground Truth subscribed a new job's queue to the input topic, as closely as polling tells."""
+
+    def __init__(self, topic_arn: str, job: str) -> None:
+        self.topic_arn, self.queue = topic_arn, queue_name(job)
+        self.absent_at: Optional[float] = wall()  # started before the job existed: surely not yet subscribed
+        self.present_at: Optional[float] = None
+
+    def look(self, deadline: Deadline) -> None:
+        if self.present_at is not None:
+            return
+        started = wall()
+        try:
+            pages = [aws(deadline, "sns", "list_subscriptions_by_topic", TopicArn=self.topic_arn)]
+            while pages[-1].get("NextToken"):
+                pages.append(aws(deadline, "sns", "list_subscriptions_by_topic", TopicArn=self.topic_arn,
+                                 NextToken=pages[-1]["NextToken"]))
+        except (ClientError, BotoCoreError, JobError) as error:
+            LOG.warning("could not list the input topic's subscriptions: %s", error)
+            return
+        endpoints = [sub.get("Endpoint", "") for page in pages for sub in page.get("Subscriptions", [])]
+        if any(endpoint.endswith(f":{self.queue}") for endpoint in endpoints):
+            self.present_at = wall()
+        else:
+            self.absent_at = started
+
+
+def list_tags(deadline: Deadline, arn: str) -> Dict[str, str]:
+    response = aws(deadline, "sagemaker", "list_tags", ResourceArn=arn)
+    return {tag["Key"]: tag["Value"] for tag in response.get("Tags", [])}
+
+
+def config_prefix_of(job: Dict[str, Any]) -> Optional[str]:
+    """The handler's config prefix, from the files it wrote next to the job (``<prefix><job>/...``)."""
+    name = str(job.get("LabelingJobName", ""))
+    for uri in (job.get("LabelCategoryConfigS3Uri"), job.get("HumanTaskConfig", {}).get("UiConfig", {}).get(
+            "UiTemplateS3Uri")):
+        if isinstance(uri, str) and f"/{name}/" in uri:
+            return uri.rsplit(f"{name}/", 1)[0]
+    return None
+
+
+def read_record(deadline: Deadline, uri: str) -> Dict[str, Any]:
+    bucket, key = split_s3_uri(uri)
+    body = aws(deadline, "s3", "get_object", Bucket=bucket, Key=key)["Body"].read()
+    record: Dict[str, Any] = json.loads(body)
+    return record
+
+
+def was_idle(deadline: Deadline, job: Dict[str, Any], stopped_at: float) -> bool:
+    """AWS's idle: nothing published to the input topic in the 10 days before the stop, nothing in the queue."""
+    topic = str(job.get("InputConfig", {}).get("DataSource", {}).get("SnsDataSource", {}).get("SnsTopicArn", ""))
+    statistics = aws(
+        deadline, "cloudwatch", "get_metric_statistics", Namespace="AWS/SNS", MetricName="NumberOfMessagesPublished",
+        Dimensions=[{"Name": "TopicName", "Value": topic.rsplit(":", 1)[-1]}],
+        StartTime=stopped_at - IDLE_STOP_SECONDS, EndTime=stopped_at, Period=86400, Statistics=["Sum"],
+    )
+    published = sum(float(point.get("Sum", 0)) for point in statistics.get("Datapoints", []))
+    if published:
+        LOG.info("%s: %d objects were published in the 10 days before the stop", job.get("LabelingJobName"), published)
+        return False
+    note = remove_queue_if_empty(deadline, queue_name(str(job.get("LabelingJobName", ""))))
+    if note:  # a queue that still holds objects was not idle; it is kept, as AWS asks
+        LOG.info("%s", note)
+        return False
+    return True
+
+
+def renew(event: Dict[str, Any], context: Any) -> None:
+    """A stopped job of this stack that stopped for idleness gets its next generation, without a deploy.
+
+    Never renewed: a stop the handler made for CloudFormation or that ``streaming-labeling stop``
+    made (both tag the job first), a Failed job, a resource with ``RenewAfterIdleStop`` off, and a
+    stop while the job was not idle by AWS's definition. Errors are raised, so Lambda retries the
+    event (and the alarm on the Stopped event stays the report); a duplicate event finds the
+    successor running and does nothing.
+    """
+    deadline = Deadline(context, SAFETY_MARGIN_SECONDS)
+    detail = event.get("detail") or {}
+    arns = [str(arn) for arn in event.get("resources") or [] if ":labeling-job/" in str(arn)]
+    if detail.get("LabelingJobStatus") != "Stopped" or not arns:
+        return
+    arn = arns[0]
+    name = arn.rsplit("/", 1)[-1]
+    try:
+        tags = list_tags(deadline, arn)
+        job = describe(deadline, name)
+    except ClientError as error:
+        if is_access_denied(error) or is_not_found(error):
+            LOG.info("%s is not a job of this stack (%s): not renewed", name, describe_error(error)[0])
+            return
+        raise
+    own_stack = os.environ.get("STACK_ID")
+    if job is None or (own_stack and tags.get(STACK_TAG) != own_stack):
+        LOG.info("%s is not a job of this stack: not renewed", name)
+        return
+    if tags.get(STOPPED_BY_TAG):
+        LOG.info("%s was stopped by %s: not renewed", name, tags[STOPPED_BY_TAG])
+        return
+    if job.get("LabelingJobStatus") != "Stopped":
+        LOG.info("%s is %s: not renewed", name, job.get("LabelingJobStatus"))
+        return
+    resource, prefix = tags.get(RESOURCE_TAG), config_prefix_of(job)
+    if not resource or not prefix:
+        LOG.warning("%s carries no resource tag or config files (an earlier version made it): not renewed", name)
+        return
+    record = read_record(deadline, f"{prefix}{resource}/{RESOURCE_RECORD}")
+    properties: Dict[str, Any] = record["ResourceProperties"]
+    resource_event = {"RequestType": "Renew", "StackId": record["StackId"], "PhysicalResourceId": resource,
+                      "LogicalResourceId": record["LogicalResourceId"], "ResourceProperties": properties}
+    if str(properties.get("RenewAfterIdleStop", "false")) != "true":
+        LOG.info("%s: renew_after_idle_stop is off for resource %s", name, resource)
+        return
+    if name not in name_sequence(resource_event, properties):
+        LOG.info("%s is no longer a generation of resource %s (its properties changed): not renewed", name, resource)
+        return
+    stopped_at = event_time(event) or wall()
+    if not was_idle(deadline, job, stopped_at):
+        LOG.info("%s was stopped while not idle (someone stopped it): not renewed", name)
+        return
+    topic = str(properties["Request"]["InputConfig"]["DataSource"]["SnsDataSource"]["SnsTopicArn"])
+    successor, running = claim_name(deadline, resource_event, properties)
+    subscriptions = Subscriptions(topic, successor)
+    if running is None:
+        start_job(deadline, build_request(deadline, successor, properties, library_tags(resource_event, resource)),
+                  properties, Outcome(resource_event))
+        running = wait_until_running(deadline, successor, on_look=subscriptions.look)
+        subscriptions.look(deadline)
+        LOG.info("renewed %s as %s (resource %s)", name, successor, resource)
+    else:  # a duplicate event, or a deploy started the successor first
+        successor_tags = list_tags(deadline, str(running["LabelingJobArn"]))
+        if SUBSCRIBED_AT_TAG in successor_tags:
+            subscriptions.absent_at = subscriptions.present_at = float(successor_tags[SUBSCRIBED_AT_TAG])
+        else:  # subscribed some time between its creation and now
+            created = running.get("CreationTime")
+            subscriptions.absent_at = created.timestamp() if isinstance(created, datetime.datetime) else None
+            subscriptions.look(deadline)
+        LOG.info("%s already has a running successor, %s", name, successor)
+    holding = properties.get("HoldingQueueUrl")
+    if holding:
+        replay(deadline, str(holding), topic, subscriptions)
+    if subscriptions.present_at is not None:  # what a later delivery of this event must not replay again
+        tag_job(deadline, running, {SUBSCRIBED_AT_TAG: f"{subscriptions.present_at:.3f}"})
+
+
+def event_time(event: Dict[str, Any]) -> Optional[float]:
+    try:
+        parsed = time.strptime(str(event.get("time", "")), "%Y-%m-%dT%H:%M:%SZ")
+    except ValueError:
+        return None
+    return float(calendar.timegm(parsed))
+
+
+def replay(deadline: Deadline, queue_url: str, topic: str, subscriptions: Subscriptions) -> None:
+    """Publish again what the holding queue took while no job listened; drop what the successor got itself.
+
+    The holding queue keeps every message for 4 days, less than the 10 idle days before an idle stop,
+    so all it holds arrived after the stop. A message sent before the successor's subscription was seen
+    absent is republished; one sent after it was seen present reached the successor directly; one in
+    between is republished with its original SNS message id as its deduplication id, which is the id
+    Ground Truth gave the direct delivery.
+    """
+    counts = {"republished": 0, "already delivered": 0, "uncertain": 0}
+    # The successor runs (and so is subscribed) from here on: whatever is sent later reached it
+    # directly, the copies this replay publishes included, which therefore never come round again.
+    started = wall()
+    while deadline.remaining() > MIN_ATTEMPT_SECONDS * 2:
+        received = aws(deadline, "sqs", "receive_message", QueueUrl=queue_url, MaxNumberOfMessages=10,
+                       VisibilityTimeout=120, WaitTimeSeconds=0, AttributeNames=["SentTimestamp"])
+        messages = received.get("Messages", [])
+        if not messages:
+            break
+        for message in messages:
+            sent = int(message.get("Attributes", {}).get("SentTimestamp", "0")) / 1000.0
+            delivered = sent >= started or (subscriptions.present_at is not None and sent >= subscriptions.present_at)
+            surely_not = subscriptions.absent_at is not None and sent < subscriptions.absent_at
+            if delivered:
+                counts["already delivered"] += 1
+            else:
+                republish(deadline, topic, message["Body"], with_replay_id=not surely_not)
+                counts["republished" if surely_not else "uncertain"] += 1
+            aws(deadline, "sqs", "delete_message", QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+    LOG.info("holding queue replayed: %s", counts)
+
+
+def republish(deadline: Deadline, topic: str, body: str, with_replay_id: bool) -> None:
+    """Publish an SNS envelope's message again (a raw body as it is)."""
+    try:
+        envelope = json.loads(body)
+    except ValueError:
+        envelope = None
+    if isinstance(envelope, dict) and envelope.get("Type") == "Notification" and "Message" in envelope:
+        message, message_id = str(envelope["Message"]), str(envelope.get("MessageId", ""))
+    else:
+        message, message_id = body, ""
+    if with_replay_id and message_id:
+        try:
+            data = json.loads(message)
+        except ValueError:
+            data = None
+        if isinstance(data, dict) and "dataset-objectid-attribute-name" not in data and "Records" not in data:
+            data.update({"dataset-objectid-attribute-name": REPLAY_ID_KEY, REPLAY_ID_KEY: message_id})
+            message = json.dumps(data)
+    aws(deadline, "sns", "publish", TopicArn=topic, Message=message)
 
 
 HANDLERS: Dict[str, Callable[[Dict[str, Any], Deadline, Outcome], Dict[str, str]]] = {
@@ -799,6 +1107,9 @@ def response_url(event: Dict[str, Any]) -> Optional[str]:
 
 
 def handler(event: Dict[str, Any], context: Any) -> None:
+    if event.get("detail-type") == STATE_CHANGE:  # the stack's EventBridge rule, not CloudFormation
+        renew(event, context)
+        return
     request_type = event.get("RequestType", "")
     LOG.info("%s %s (physical id %s)", request_type, event.get("LogicalResourceId"), event.get("PhysicalResourceId"))
     url = response_url(event)
@@ -813,7 +1124,7 @@ def handler(event: Dict[str, Any], context: Any) -> None:
         if request_type in STALE_STATUSES:
             refuse_if_stale(deadline, event)
         data = HANDLERS[request_type](event, deadline, outcome)
-        status, reason = "SUCCESS", "OK"
+        status, reason = "SUCCESS", data.pop(REASON_KEY, "OK")
     except StaleEvent as error:
         LOG.warning("%s", error)
         return
