@@ -224,4 +224,6 @@ def test_what_each_default_job_builds_is_what_the_readme_accounts_for() -> None:
         "AWS::KMS::Key": 1, "AWS::IAM::Role": 1, "AWS::S3::Bucket": 2, "AWS::S3::BucketPolicy": 2, "AWS::SNS::Topic": 2,
         "AWS::SNS::TopicPolicy": 2, "Custom::S3BucketNotifications": 1, "AWS::IAM::ManagedPolicy": 1.25,
         "Custom::SageMakerStreamingLabelingJob": 1,
+        # renewal after an idle stop (on by default): the holding queue, its policy, its subscription
+        "AWS::SQS::Queue": 1, "AWS::SQS::QueuePolicy": 1, "AWS::SNS::Subscription": 1,
     }

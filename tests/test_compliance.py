@@ -133,6 +133,8 @@ def test_every_acknowledgement_is_for_one_finding_and_has_a_known_reason(results
         "AwsSolutions-IAM4", "AwsSolutions-IAM5", "NIST.800.53.R5-S3BucketReplicationEnabled",
         "NIST.800.53.R5-S3DefaultEncryptionKMS", "NIST.800.53.R5-LambdaConcurrency", "NIST.800.53.R5-LambdaDLQ",
         "NIST.800.53.R5-LambdaInsideVPC", "NIST.800.53.R5-IAMNoInlinePolicy",
+        # The holding queue (renewal): no dead-letter queue, SSE-SQS rather than a KMS key.
+        "AwsSolutions-SQS3", "NIST.800.53.R5-SQSQueueSSE",
     }, rules
 
 

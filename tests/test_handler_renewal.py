@@ -111,7 +111,9 @@ def state_change(name: str, status: str = "Stopped") -> Dict[str, Any]:
     return {"version": "0", "id": str(uuid.uuid4()), "detail-type": "SageMaker Ground Truth Labeling Job State Change",
             "source": "aws.sagemaker", "account": "111122223333", "time": "2026-12-11T00:00:00Z",
             "region": "us-east-1", "resources": [f"{ACCOUNT_ARN}:labeling-job/{name.lower()}"],
-            "detail": {"LabelingJobStatus": status}}
+            "detail": {"LabelingJobStatus": status},
+            # what the stack's rule adds (its input transformer): the stack the handler belongs to
+            "stack": STACK_ID}
 
 
 # --- stories ---------------------------------------------------------------------------------------
@@ -235,8 +237,7 @@ def server() -> Iterator[ResponseServer]:
 
 
 @pytest.mark.parametrize("row", ROWS, ids=[row.id for row in ROWS])
-def test_renewal(server: ResponseServer, row: Row, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("STACK_ID", STACK_ID)
+def test_renewal(server: ResponseServer, row: Row) -> None:
     h = Harness(server)
     h.world.subscribe_queues = True
     story = Story(h, Cloud.make())

@@ -100,3 +100,14 @@ def test_parliament_would_catch_an_unknown_action() -> None:
         {"Effect": "Allow", "Action": "sqs:SendMessageBatch", "Resource": "arn:aws:sqs:us-east-1:111122223333:q"}]}
     issues = {f.issue for f in analyze_policy_string(json.dumps(policy)).findings}
     assert "UNKNOWN_ACTION" in issues
+
+
+def test_managed_policies_stay_under_iams_size_limit() -> None:
+    """IAM counts a managed policy's characters without whitespace: at most 6,144 (IAM quotas)."""
+    sizes = [
+        len(json.dumps(document, separators=(",", ":")))
+        for name, template in templates().items()
+        for logical_id, kind, document in documents(template)
+        if kind == "AWS::IAM::ManagedPolicy"
+    ]
+    assert sizes and max(sizes) <= 6144, max(sizes)

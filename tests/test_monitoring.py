@@ -43,7 +43,9 @@ def job_arn_ref(t: Dict[str, Any]) -> Dict[str, Any]:
 def test_nothing_is_created_unless_asked() -> None:
     t = template(alarms=False)
     assert not apps.resources_of_type(t, "AWS::CloudWatch::Alarm")
-    assert not apps.resources_of_type(t, "AWS::Events::Rule")
+    # Only the stack's renewal rule (renew_after_idle_stop is on by default), which the handler owns.
+    assert [name[:38] for name in apps.resources_of_type(t, "AWS::Events::Rule")] == [
+        "StreamingLabelingJobHandlerRenewalRule"]
 
 
 def test_state_change_rules_match_this_job_only() -> None:

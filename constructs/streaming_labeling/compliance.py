@@ -50,6 +50,14 @@ REASONS: Mapping[str, str] = MappingProxyType({
     "stack-tagged-jobs": "The handler must stop every job it made in this stack, also after a rename or removal "
     "narrowed the per-job statements; DescribeLabelingJob and StopLabelingJob are limited by an "
     "aws:ResourceTag condition to jobs tagged with this stack's id, which only the handler sets.",
+    "metric-statistics": "cloudwatch:GetMetricStatistics supports no resource-level permissions (IAM Service "
+    "Authorization Reference); the handler reads only the input topic's NumberOfMessagesPublished, to tell an idle "
+    "stop from a person's.",
+    "holding-queue-dlq": "The holding queue keeps what producers publish while no job listens, for 4 days; a "
+    "renewal publishes it again and deletes it. Nothing fails to be processed there, so a dead-letter queue "
+    "would hold nothing.",
+    "holding-queue-sse": "With an imported key, whose policy the construct cannot extend to SNS, the holding queue "
+    "is encrypted with SQS-managed keys (SSE-SQS).",
     "lambda-log-streams": "Lambda names the handler's log streams at run time; the wildcard is limited to "
     "streams of the handler's own log group.",
     "access-log-sse": "S3 server access log delivery supports only SSE-S3 on the target bucket, not SSE-KMS.",
@@ -181,6 +189,7 @@ def acknowledge_job_findings(
         [
             (nag_pseudo(p, job_pattern), "job-name"),
             (f"{output_bucket}/{config_prefix}{job_name_prefix}-*", "job-name"),
+            (nag_pseudo(p, queue_pattern), "queue"),
         ],
     )
     stack = Stack.of(job)
@@ -209,3 +218,10 @@ def acknowledge_unrendered_notifications_policy(bucket_notifications: IConstruct
     unused_policy = child(bucket_notifications, NOTIFICATIONS_HANDLER_POLICY_ID)
     if unused_policy is not None:
         acknowledge(unused_policy, "NIST.800.53.R5-IAMNoInlinePolicy", "cdk-unrendered-policy")
+
+
+def acknowledge_holding_queue(queue: IConstruct, *, kms_encrypted: bool) -> None:
+    """The holding queue's findings: no dead-letter queue (nothing to fail); SSE-SQS with an imported key."""
+    acknowledge(queue, "AwsSolutions-SQS3", "holding-queue-dlq")
+    if not kms_encrypted:
+        acknowledge(queue, "NIST.800.53.R5-SQSQueueSSE", "holding-queue-sse")

@@ -19,10 +19,16 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
 from constructs import Construct, IConstruct, IValidation
 
 from .cdk_internals import AUTO_DELETE_OBJECTS_ID, BUCKET_NOTIFICATIONS_ID, child
-from .compliance import acknowledge_job_findings, acknowledge_unrendered_notifications_policy, pin_security_flags
+from .compliance import (
+    acknowledge_holding_queue,
+    acknowledge_job_findings,
+    acknowledge_unrendered_notifications_policy,
+    pin_security_flags,
+)
 from .encryption import allow_job_principals_in_key_policy, build_encryption_key
 from .execution_role import (
     attach_execution_policy,
@@ -33,7 +39,7 @@ from .execution_role import (
     labeling_job_arn_pattern,
 )
 from .job_handler import CONFIG_PREFIX, SERVICE_TIMEOUT, JobHandler, handler_statements
-from .messaging import build_topic, publish_uploads
+from .messaging import build_holding_queue, build_topic, publish_uploads
 from .monitoring import (
     DEFAULT_PERIOD,
     DEFAULT_STALLED_AGE,
@@ -149,6 +155,7 @@ class StreamingLabelingJob(Construct):
         send_uploads_to_input_topic: Optional[bool] = None,
         create_input_bucket: Optional[bool] = None,
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+        renew_after_idle_stop: bool = True,
         existing_input_topic: Optional[sns.ITopic] = None,
         input_topic_props: Optional[sns.TopicProps] = None,
         existing_output_topic: Optional[sns.ITopic] = None,
@@ -209,6 +216,11 @@ class StreamingLabelingJob(Construct):
             input topic. Default: true for non-text task types when this construct creates the input bucket.
         :param create_input_bucket: create an input bucket for data objects sent as ``source-ref``.
             Default: true, except for text task types, which take only inline ``{"source": ...}`` objects.
+        :param renew_after_idle_stop: when Ground Truth stops the job for 10 idle days, start the next
+            generation of its name from the same request, within minutes and without a deploy; what is
+            published while no job listens waits in a holding queue of the construct's own and reaches the
+            successor. Stops by CloudFormation, by ``streaming-labeling stop`` or by a person while the job
+            was busy are never renewed, nor a Failed job. Default: true.
         :param removal_policy: what happens to the buckets and key when the stack is deleted.
             Default: RETAIN. DESTROY empties and deletes them, after the job has reached Stopped.
         :param existing_input_topic: your own input topic instead of a new one.
@@ -427,9 +439,16 @@ class StreamingLabelingJob(Construct):
         )
         if isinstance(self.encryption_key, kms.Key):
             allow_job_principals_in_key_policy(self.encryption_key, wiring.role, lambda: self.node.addr[:12])
+        # --- renewal after an idle stop ------------------------------------------------------
+        self.holding_queue: Optional[sqs.IQueue] = None
+        if renew_after_idle_stop:
+            self.holding_queue = build_holding_queue(self, self.input_topic, self.encryption_key, p)
+            handler.renew_after_idle_stop(prefix)
+            acknowledge_holding_queue(self.holding_queue, kms_encrypted=isinstance(self.encryption_key, kms.Key))
         self.handler_policy = handler.allow_job(
             handler_statements(p, prefix=prefix, role_arn=wiring.role, output_bucket_arn=wiring.output_bucket,
-                               key_arn=wiring.key)
+                               key_arn=wiring.key, input_topic_arn=wiring.input_topic,
+                               holding_queue_arn=self.holding_queue.queue_arn if self.holding_queue else None)
         )
 
         # --- the job -------------------------------------------------------------------
@@ -438,7 +457,10 @@ class StreamingLabelingJob(Construct):
             "Resource",
             service_token=handler.function_arn,
             resource_type=RESOURCE_TYPE,
-            properties=custom_resource_properties(settings, built_in, wiring, wait_for_stopped_on_delete=destroy),
+            properties=custom_resource_properties(
+                settings, built_in, wiring, wait_for_stopped_on_delete=destroy,
+                holding_queue_url=self.holding_queue.queue_url if self.holding_queue else None,
+            ),
             service_timeout=SERVICE_TIMEOUT,
         )
         # The job starts after every permission, policy and notification it needs exists, and is

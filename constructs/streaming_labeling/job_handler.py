@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence
 
 from aws_cdk import Aws, Duration, RemovalPolicy, Stack
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
@@ -15,12 +17,14 @@ from constructs import Construct
 from .compliance import (
     acknowledge_lambda_placement,
     acknowledge_wildcard,
+    acknowledge_wildcards,
     ignore_redundant_role_dependency,
+    nag_resource,
     pin_security_flags,
 )
 from .conventions import STACK_TAG
 from .encryption import account_key_policy
-from .execution_role import SAGEMAKER_PRINCIPAL, labeling_job_arn_pattern
+from .execution_role import SAGEMAKER_PRINCIPAL, ground_truth_queue_arn_pattern, labeling_job_arn_pattern
 from .pseudo import Pseudo
 from .state import StackState
 
@@ -32,16 +36,22 @@ CONFIG_PREFIX = "labeling-job-config/"
 HANDLER_TIMEOUT = Duration.minutes(15)
 #: How long CloudFormation waits for an answer if the handler never sends one.
 SERVICE_TIMEOUT = Duration.minutes(20)
-#: Jobs whose statements share one managed policy: about 600 characters each, so a policy
-#: stays under IAM's 6,144-character limit, and 80 jobs under the 10 policies a role may have.
-JOBS_PER_POLICY = 8
+#: Jobs whose statements share one managed policy: about 1,000 characters each (with renewal), so
+#: a policy stays under IAM's 6,144-character limit (``tests/test_iam.py`` measures it).
+JOBS_PER_POLICY = 5
 
 
 def handler_statements(
-    p: Pseudo, *, prefix: str, role_arn: str, output_bucket_arn: str, key_arn: str
+    p: Pseudo, *, prefix: str, role_arn: str, output_bucket_arn: str, key_arn: str, input_topic_arn: str,
+    holding_queue_arn: Optional[str],
 ) -> List[iam.PolicyStatement]:
-    """What the handler may do for one job: its labeling jobs, its role, its config files."""
-    documents = [
+    """What the handler may do for one job: its labeling jobs, its role, its config files, its queues.
+
+    With a holding queue (renewal on), also what a renewal does: read the resource record, see the
+    successor subscribe, publish the held objects again and take them off the holding queue.
+    """
+    config_objects = f"{output_bucket_arn}/{CONFIG_PREFIX}{prefix}-*"
+    documents: List[Dict[str, Any]] = [
         {
             "Effect": "Allow",
             "Action": [
@@ -58,9 +68,24 @@ def handler_statements(
             "Resource": role_arn,
             "Condition": {"StringEquals": {"iam:PassedToService": SAGEMAKER_PRINCIPAL}},
         },
-        {"Effect": "Allow", "Action": "s3:PutObject", "Resource": f"{output_bucket_arn}/{CONFIG_PREFIX}{prefix}-*"},
-        {"Effect": "Allow", "Action": "kms:GenerateDataKey", "Resource": key_arn},
+        {"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"], "Resource": config_objects},
+        {"Effect": "Allow", "Action": ["kms:Decrypt", "kms:GenerateDataKey"], "Resource": key_arn},
+        # The emptied GroundTruth-<job> queues of stopped jobs, which the service leaves behind.
+        {
+            "Effect": "Allow",
+            "Action": ["sqs:DeleteQueue", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"],
+            "Resource": ground_truth_queue_arn_pattern(p, prefix),
+        },
     ]
+    if holding_queue_arn is not None:
+        documents += [
+            {"Effect": "Allow", "Action": ["sns:ListSubscriptionsByTopic", "sns:Publish"], "Resource": input_topic_arn},
+            {
+                "Effect": "Allow",
+                "Action": ["sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"],
+                "Resource": holding_queue_arn,
+            },
+        ]
     return [iam.PolicyStatement.from_json(document) for document in documents]
 
 
@@ -70,15 +95,19 @@ def stack_job_statements(p: Pseudo) -> List[iam.PolicyStatement]:
     Per-job statements follow the props, so CloudFormation narrows them before the cleanup of a
     renamed or removed job; these stay while the stack does. Stopping is scoped by the stack tag the
     handler sets at creation; the stack status tells a stale or cancelled event from a live one.
+    ``cloudwatch:GetMetricStatistics`` has no resource-level permissions.
     """
     documents = [
         {
             "Effect": "Allow",
-            "Action": ["sagemaker:DescribeLabelingJob", "sagemaker:StopLabelingJob"],
+            "Action": ["sagemaker:AddTags", "sagemaker:DescribeLabelingJob", "sagemaker:ListTags",
+                       "sagemaker:StopLabelingJob"],
             "Resource": p.arn("sagemaker", "labeling-job/*"),
             "Condition": {"StringEquals": {f"aws:ResourceTag/{STACK_TAG}": Aws.STACK_ID}},
         },
         {"Effect": "Allow", "Action": "cloudformation:DescribeStackResource", "Resource": Aws.STACK_ID},
+        # A renewal tells an idle stop from a person's by the input topic's published-message metric.
+        {"Effect": "Allow", "Action": "cloudwatch:GetMetricStatistics", "Resource": "*"},
     ]
     return [iam.PolicyStatement.from_json(document) for document in documents]
 
@@ -112,6 +141,17 @@ class PolicyPool(Construct):
             self._jobs_in_last = 0
         self._jobs_in_last += 1
         return self.policies[-1]
+
+
+def renewal_input() -> events.RuleTargetInput:
+    """What the renewal rule sends the handler: the fields of the state change it reads, and its stack."""
+    return events.RuleTargetInput.from_object({
+        "detail-type": events.EventField.detail_type,
+        "time": events.EventField.time,
+        "resources": events.EventField.from_path("$.resources"),
+        "detail": events.EventField.from_path("$.detail"),
+        "stack": Aws.STACK_ID,
+    })
 
 
 class JobHandler(Construct):
@@ -195,9 +235,13 @@ class JobHandler(Construct):
         self.function.node.add_dependency(self.logs_policy)
         self.function_arn = self.function.function_arn
         acknowledge_wildcard(self.logs_policy, self.log_streams_arn, "lambda-log-streams")
-        acknowledge_wildcard(self.stack_jobs_policy, p.arn("sagemaker", "labeling-job/*"), "stack-tagged-jobs")
+        acknowledge_wildcards(self.stack_jobs_policy, [
+            (nag_resource(self, p.arn("sagemaker", "labeling-job/*")), "stack-tagged-jobs"),
+            ("*", "metric-statistics"),
+        ])
         acknowledge_lambda_placement(self.function)
         ignore_redundant_role_dependency(self.function)
+        self._renewal_rule: Optional[events.Rule] = None
         self._notifications_role: Optional[iam.Role] = None
         self._notifications_policies: Optional[PolicyPool] = None
 
@@ -212,6 +256,30 @@ class JobHandler(Construct):
         policy = self.job_policies.policy_for_next_job()
         policy.add_statements(*statements)
         return policy
+
+    def renew_after_idle_stop(self, job_name_prefix: str) -> events.Rule:
+        """Send this prefix's jobs' Stopped events to the handler: one rule per stack, a prefix per job.
+
+        EventBridge cannot match tags, so the rule matches the jobs' ARN prefixes and the handler
+        renews only jobs tagged with its stack (and only after an idle stop).
+        """
+        arn_prefix = self.pseudo.arn("sagemaker", f"labeling-job/{job_name_prefix.lower()}-")
+        if self._renewal_rule is None:
+            self._renewal_rule = events.Rule(
+                self, "RenewalRule",
+                description="Stopped Ground Truth streaming jobs of this stack, for renewal after an idle stop",
+                event_pattern=events.EventPattern(
+                    source=["aws.sagemaker"],
+                    detail_type=["SageMaker Ground Truth Labeling Job State Change"],
+                    detail={"LabelingJobStatus": ["Stopped"]},
+                    resources=events.Match.prefix(arn_prefix),
+                ),
+                # The event as Ground Truth sends it, plus the stack: renewal renews only jobs tagged with it.
+                targets=[targets.LambdaFunction(self.function, retry_attempts=2, event=renewal_input())],
+            )
+        else:
+            self._renewal_rule.add_event_pattern(resources=events.Match.prefix(arn_prefix))
+        return self._renewal_rule
 
     def notifications_role(self) -> iam.IRole:
         """Role for aws-cdk-lib's S3 notifications Lambda, without its managed logging policy.

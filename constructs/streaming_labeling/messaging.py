@@ -1,14 +1,16 @@
-"""The input and output SNS topics of a streaming job."""
+"""The input and output SNS topics of a streaming job, and the holding queue on the input topic."""
 
 from __future__ import annotations
 
 from typing import Optional
 
 import jsii
+from aws_cdk import Duration
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from .props import Required, consolidate
@@ -95,3 +97,52 @@ def publish_uploads(bucket: s3.IBucket, topic: sns.ITopic, key: kms.IKey, p: Pse
             conditions={"StringEquals": {"aws:SourceAccount": p.account}},
         )
     )
+
+
+#: How long the holding queue keeps a message: less than the 10 idle days before Ground Truth's idle
+#: stop, so that after an idle stop all it holds arrived after the stop; days more than a renewal takes.
+HOLDING_RETENTION = Duration.days(4)
+
+
+def build_holding_queue(scope: Construct, topic: sns.ITopic, key: kms.IKey, p: Pseudo) -> sqs.Queue:
+    """A queue of the construct's own on the input topic, holding what a renewal must publish again.
+
+    Between Ground Truth's unsubscribe of a job's queue (while an idle job stops) and its successor's
+    subscription, nothing else listens on the topic and SNS would drop what producers publish. The
+    subscription keeps SNS's envelope, whose MessageId is the id Ground Truth deduplicates by.
+    Encrypted with the job's key when the construct manages its policy (SNS must be allowed to use
+    it to deliver); with SQS-managed keys when the key is imported.
+    """
+    managed = isinstance(key, kms.Key)
+    queue = sqs.Queue(
+        scope,
+        "HoldingQueue",
+        retention_period=HOLDING_RETENTION,
+        encryption=sqs.QueueEncryption.KMS if managed else sqs.QueueEncryption.SQS_MANAGED,
+        encryption_master_key=key if managed else None,
+        enforce_ssl=True,
+        visibility_timeout=Duration.minutes(2),
+    )
+    if isinstance(key, kms.Key):
+        key.add_to_resource_policy(iam.PolicyStatement.from_json({
+            "Sid": "AllowSnsToDeliverToHoldingQueue" + scope.node.addr[:12],
+            "Effect": "Allow",
+            "Principal": {"Service": "sns.amazonaws.com"},
+            "Action": ["kms:GenerateDataKey*", "kms:Decrypt"],
+            "Resource": "*",
+            "Condition": {"StringEquals": {"aws:SourceAccount": p.account}},
+        }))
+    # aws-cdk-lib's SqsSubscription would name the topic in the key policy, and the topic uses the key: a
+    # dependency cycle. The key statement above is bound to the account; the queue policy to the topic.
+    added = queue.add_to_resource_policy(iam.PolicyStatement(
+        principals=[iam.ServicePrincipal("sns.amazonaws.com")],
+        actions=["sqs:SendMessage"],
+        resources=[queue.queue_arn],
+        conditions={"ArnEquals": {"aws:SourceArn": topic.topic_arn}},
+    ))
+    subscription = sns.Subscription(
+        scope, "HoldingSubscription", topic=topic, endpoint=queue.queue_arn, protocol=sns.SubscriptionProtocol.SQS,
+    )
+    if added.policy_dependable is not None:  # SNS delivers only once the queue policy lets it
+        subscription.node.add_dependency(added.policy_dependable)
+    return queue

@@ -108,6 +108,7 @@ def custom_resource_properties(
     wiring: Wiring,
     *,
     wait_for_stopped_on_delete: bool,
+    holding_queue_url: Optional[str] = None,
 ) -> Dict[str, Any]:
     """Everything the handler reads: the request, the files it writes next to the job, how to delete."""
     task_type, labels = settings.task_type, list(settings.labels)
@@ -118,7 +119,11 @@ def custom_resource_properties(
         "ConfigKmsKeyId": wiring.key,
         "WaitForStoppedOnDelete": "true" if wait_for_stopped_on_delete else "false",
         "Protocol": PROTOCOL,
+        # Renewal after an idle stop: on with a holding queue. Neither is part of the job's identity.
+        "RenewAfterIdleStop": "true" if holding_queue_url is not None else "false",
     }
+    if holding_queue_url is not None:
+        properties["HoldingQueueUrl"] = holding_queue_url
     if labels:
         properties["LabelCategoryConfig"] = label_category_config(
             task_type,

@@ -233,6 +233,7 @@ PROP_TYPES: Mapping[str, PropType] = MappingProxyType({
     "tags": PropType("a mapping of str to str, e.g. {'team': 'vision'}", _string_map),
     "send_uploads_to_input_topic": PropType("a bool", _instance(bool)),
     "create_input_bucket": PropType("a bool", _instance(bool)),
+    "renew_after_idle_stop": PropType("a bool", _instance(bool)),
     "removal_policy": PropType("a RemovalPolicy, e.g. RemovalPolicy.DESTROY", _instance(RemovalPolicy),
                                required=True),
     "existing_input_topic": PropType("an sns.ITopic", _duck("topic_arn")),

@@ -63,7 +63,6 @@ import datetime
 import hashlib
 import json
 import logging
-import os
 import random
 import re
 import time
@@ -922,7 +921,7 @@ def renew(event: Dict[str, Any], context: Any) -> None:
             LOG.info("%s is not a job of this stack (%s): not renewed", name, describe_error(error)[0])
             return
         raise
-    own_stack = os.environ.get("STACK_ID")
+    own_stack = event.get("stack")  # the stack's rule adds it to the event
     if job is None or (own_stack and tags.get(STACK_TAG) != own_stack):
         LOG.info("%s is not a job of this stack: not renewed", name)
         return
