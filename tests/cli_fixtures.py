@@ -70,13 +70,13 @@ class FakeSageMaker:
         return f"http://127.0.0.1:{self.httpd.server_port}"
 
     def add_job(self, name: str, status: str, topic_arn: str, *, input_bucket: Optional[str] = None,
-                failure: Optional[str] = None) -> None:
+                failure: Optional[str] = None, resource: Optional[str] = None, created: int = 1795000000) -> None:
         arn = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:labeling-job/{name}"
         job: Dict[str, Any] = {
             "LabelingJobName": name, "LabelingJobArn": arn, "LabelingJobStatus": status,
             "LabelCounters": {"TotalLabeled": 7, "HumanLabeled": 7, "MachineLabeled": 0,
                               "FailedNonRetryableError": 1, "Unlabeled": 3},
-            "CreationTime": 1795000000, "LastModifiedTime": 1795000000, "JobReferenceCode": "ref",
+            "CreationTime": created, "LastModifiedTime": created, "JobReferenceCode": "ref",
             "LabelAttributeName": "animals", "RoleArn": f"arn:aws:iam::{ACCOUNT}:role/gt",
             "InputConfig": {"DataSource": {"SnsDataSource": {"SnsTopicArn": topic_arn}}},
             "OutputConfig": {"S3OutputPath": "s3://out/labels/"},
@@ -89,12 +89,27 @@ class FakeSageMaker:
             job["FailureReason"] = failure
         self.jobs[name] = job
         self.tags[arn] = [{"Key": "streaming-labeling:input-bucket", "Value": input_bucket}] if input_bucket else []
+        if resource:  # the handler tags each generation of a resource with it
+            self.tags[arn].append({"Key": "streaming-labeling:resource", "Value": resource})
 
     def answer(self, operation: str, body: Dict[str, Any]) -> tuple[int, Dict[str, Any]]:
         if operation == "ListTags":
             if body["ResourceArn"] in self.tags_denied:
                 return 400, {"__type": "AccessDeniedException", "message": "not authorized to perform: ListTags"}
             return 200, {"Tags": self.tags.get(body["ResourceArn"], [])}
+        if operation == "ListLabelingJobs":
+            summaries = [
+                {key: job[key] for key in ("LabelingJobName", "LabelingJobArn", "CreationTime", "LastModifiedTime",
+                                           "LabelingJobStatus", "LabelCounters")}
+                | {"WorkteamArn": job["HumanTaskConfig"]["WorkteamArn"]}
+                for name, job in sorted(self.jobs.items()) if body.get("NameContains", "") in name
+            ]
+            return 200, {"LabelingJobSummaryList": summaries}
+        if operation == "AddTags":
+            kept = [tag for tag in self.tags.get(body["ResourceArn"], []) if tag["Key"] not in
+                    {new["Key"] for new in body["Tags"]}]
+            self.tags[body["ResourceArn"]] = kept + body["Tags"]
+            return 200, {"Tags": body["Tags"]}
         job = self.jobs.get(body.get("LabelingJobName", ""))
         if job is None:
             return 400, {"__type": "ResourceNotFound", "message": "Could not find requested job"}

@@ -315,7 +315,9 @@ def test_status_json_is_one_object(local_aws: LocalAws) -> None:
         "job_name": "json-0123456789ab", "status": "Failed",
         "label_counters": {"TotalLabeled": 7, "HumanLabeled": 7, "MachineLabeled": 0, "FailedNonRetryableError": 1,
                            "Unlabeled": 3},
-        "backlog": {"waiting": 1, "with workers": 0}, "failure_reason": "Workteam not found"}
+        "backlog": {"waiting": 1, "with workers": 0}, "failure_reason": "Workteam not found",
+        "generations": [{"job_name": "json-0123456789ab", "status": "Failed", "created": "2026-11-18T11:06:40+00:00"}],
+        "held_for_successor": None}
 
 
 # --- 13. Nothing overwritten, blank lines and BOMs, unreadable tags ---------------------------------

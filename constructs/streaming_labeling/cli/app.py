@@ -30,7 +30,9 @@ from .target import (
     Target,
     check_bucket,
     check_topic,
-    describe_job,
+    current_job,
+    holding_queue_depth,
+    mark_stopped_by_cli,
     parse_topic_arn,
     queue_depth,
     resolve,
@@ -371,10 +373,17 @@ def summary(outcome: Outcome, failures: List[Failure], tally: Tally, origin: Opt
 
 
 def job_state(ctx: Context, job_name: str) -> Dict[str, Any]:
-    job = describe_job(ctx.aws, job_name)
+    job, family = current_job(ctx.aws, job_name)
+    job_name = str(job["LabelingJobName"])
     counters = job.get("LabelCounters", {})
+    running = any(g.status in ("Initializing", "InProgress") for g in family)
+    held = holding_queue_depth(ctx.aws, job)
     return {
         "job_name": job_name,
+        "generations": [{"job_name": g.name, "status": g.status, "created": g.created} for g in family],
+        # With no generation running (between an idle stop and the renewal), what the holding queue holds
+        # waits for the successor; while one runs, the queue only keeps copies (for 4 days).
+        "held_for_successor": held if not running else 0,
         "status": str(job.get("LabelingJobStatus")),
         "label_counters": {key: int(counters.get(key, 0)) for key in
                            ("TotalLabeled", "HumanLabeled", "MachineLabeled", "FailedNonRetryableError",
@@ -394,6 +403,11 @@ def status_table(state: Dict[str, Any]) -> Table:
                   ", ".join(f"{value:,} {name}" for name, value in depth.items()))
     if state["failure_reason"]:
         table.add_row("failure reason", str(state["failure_reason"]))
+    if len(state["generations"]) > 1 or state["held_for_successor"]:
+        table.add_row("generations", "\n".join(f"{g['job_name']}  {g['status']}  {g['created']}"
+                                                for g in state["generations"]))
+        table.add_row("held for a successor", "unknown" if state["held_for_successor"] is None
+                      else f"{state['held_for_successor']:,}")
     return table
 
 
@@ -402,7 +416,8 @@ def status_table(state: Dict[str, Any]) -> Table:
 @click.option("--watch", is_flag=True, help="Refresh until the job ends (Ctrl-C to leave).")
 @click.option("--interval", default=10.0, show_default=True, type=click.FloatRange(0.1, 3600), help="Seconds.")
 @click.option("--json", "as_json", is_flag=True,
-              help="One JSON object (status, label_counters, backlog, failure_reason); with --watch, one a line.")
+              help="One JSON object (status, label_counters, backlog, failure_reason, generations, "
+                   "held_for_successor); with --watch, one a line.")
 @aws_options
 @click.pass_obj
 def status(ctx: Context, job_name: str, watch: bool, interval: float, as_json: bool) -> None:
@@ -438,15 +453,17 @@ def status(ctx: Context, job_name: str, watch: bool, interval: float, as_json: b
 @aws_options
 @click.pass_obj
 def stop(ctx: Context, job_name: str, yes: bool) -> None:
-    """Stop the job (for good: a stopped job cannot be restarted)."""
+    """Stop the job (for good: a stopped job cannot be restarted; the stack does not renew it)."""
     ctx.aws.check_credentials()
-    job = describe_job(ctx.aws, job_name)
+    job, _ = current_job(ctx.aws, job_name)
+    job_name = str(job["LabelingJobName"])
     state = job.get("LabelingJobStatus")
     if state in ENDED:
         stderr.print(f"Labeling job {job_name} is already {state}.")
         return
     if not yes:
         click.confirm(f"Stop labeling job {job_name} ({state})? A stopped job cannot be restarted", abort=True)
+    mark_stopped_by_cli(ctx.aws, job)
     ctx.aws.client("sagemaker").stop_labeling_job(LabelingJobName=job_name)
     stderr.print(f"Stopping labeling job {job_name}.")
 

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from dataclasses import dataclass
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ..conventions import INPUT_BUCKET_TAG, QUEUE_PREFIX
+from ..conventions import INPUT_BUCKET_TAG, QUEUE_PREFIX, RESOURCE_TAG, STOPPED_BY_TAG
 from .errors import NO_CREDENTIALS, CliError, code_of, explain
 
 TAKES_DATA = ("InProgress",)
@@ -132,15 +133,69 @@ def input_bucket_of(aws: Aws, job: Dict[str, Any]) -> Tuple[Optional[str], Optio
     return next((tag["Value"] for tag in tags if tag.get("Key") == INPUT_BUCKET_TAG), None), None
 
 
+def tags_of(aws: Aws, arn: str) -> Dict[str, str]:
+    """A job's tags; empty when they cannot be read."""
+    try:
+        tags = aws.client("sagemaker").list_tags(ResourceArn=arn).get("Tags", [])
+    except ClientError:
+        return {}
+    return {str(tag["Key"]): str(tag["Value"]) for tag in tags}
+
+
+@dataclass(frozen=True)
+class Generation:
+    name: str
+    status: str
+    created: str
+
+
+def when(value: Any) -> str:
+    return value.isoformat() if hasattr(value, "isoformat") else str(value or "")
+
+
+def generations(aws: Aws, job: Dict[str, Any]) -> List[Generation]:
+    """Every job of the construct's resource that ``job`` belongs to, oldest first (the handler tags each
+    with its resource); just ``job`` when it carries no such tag."""
+    name = str(job["LabelingJobName"])
+    resource = tags_of(aws, str(job["LabelingJobArn"])).get(RESOURCE_TAG)
+    if not resource:
+        return [Generation(name, str(job.get("LabelingJobStatus")), when(job.get("CreationTime")))]
+    prefix = resource.rsplit("-", 1)[0]  # <job_name_prefix>-<12 hex>
+    found = []
+    for page in aws.client("sagemaker").get_paginator("list_labeling_jobs").paginate(NameContains=prefix):
+        for summary in page.get("LabelingJobSummaryList", []):
+            if tags_of(aws, str(summary["LabelingJobArn"])).get(RESOURCE_TAG) == resource:
+                found.append(Generation(str(summary["LabelingJobName"]), str(summary["LabelingJobStatus"]),
+                                        when(summary["CreationTime"])))
+    found.sort(key=lambda generation: (generation.created, generation.name))
+    return found or [Generation(name, str(job.get("LabelingJobStatus")), when(job.get("CreationTime")))]
+
+
+def current_job(aws: Aws, job_name: str) -> Tuple[Dict[str, Any], List[Generation]]:
+    """The generation that runs now of the resource ``job_name`` (any generation's name) belongs to.
+
+    A renewal after an idle stop starts a new job under a new name: what the user knows may be an
+    earlier one. The running generation wins; with none running, the newest.
+    """
+    job = describe_job(aws, job_name)
+    family = generations(aws, job)
+    running = [g for g in family if g.status in ("Initializing", "InProgress")]
+    chosen = (running or family)[-1]
+    if chosen.name != job_name:
+        job = describe_job(aws, chosen.name)
+    return job, family
+
+
 def resolve(aws: Aws, *, job_name: Optional[str], input_topic: Optional[str], input_bucket: Optional[str],
             for_sending: bool) -> Target:
-    """The topic (and bucket) to send to: the job's, looked up, or the ones given."""
+    """The topic (and bucket) to send to: the running generation's of the job named, or the ones given."""
     if job_name is None and input_topic is None:
         raise CliError("Name the job (--job-name NAME) or its input topic (--input-topic ARN).")
     if job_name is None:
         assert input_topic is not None
         return Target(topic_arn=input_topic, bucket=input_bucket)
-    job = describe_job(aws, job_name)
+    job, _ = current_job(aws, job_name)
+    job_name = str(job["LabelingJobName"])
     status = job.get("LabelingJobStatus")
     if for_sending and status in ENDED:
         raise CliError(f"Labeling job {job_name} is {status}: it takes no more data objects "
@@ -168,3 +223,35 @@ def queue_depth(aws: Aws, job_name: str) -> Optional[Dict[str, int]]:
         return None
     return {"waiting": int(attributes.get("ApproximateNumberOfMessages", 0)),
             "with workers": int(attributes.get("ApproximateNumberOfMessagesNotVisible", 0))}
+
+
+def mark_stopped_by_cli(aws: Aws, job: Dict[str, Any]) -> None:
+    """Tag the job before stopping it, so that the stack's handler never renews this stop."""
+    try:
+        aws.client("sagemaker").add_tags(ResourceArn=job["LabelingJobArn"],
+                                         Tags=[{"Key": STOPPED_BY_TAG, "Value": "cli"}])
+    except ClientError as error:
+        raise CliError(f"Could not tag {job['LabelingJobName']} as stopped by the command line ({explain(error)}); "
+                       "not stopped, since the stack would renew it.") from error
+
+
+def holding_queue_depth(aws: Aws, job: Dict[str, Any]) -> Optional[int]:
+    """Messages in the resource's holding queue (its URL is in the handler's resource record), if readable."""
+    name = str(job["LabelingJobName"])
+    resource = tags_of(aws, str(job["LabelingJobArn"])).get(RESOURCE_TAG)
+    uris = [job.get("LabelCategoryConfigS3Uri"), job.get("HumanTaskConfig", {}).get("UiConfig", {}).get(
+        "UiTemplateS3Uri")]
+    prefix = next((uri.rsplit(f"{name}/", 1)[0] for uri in uris if isinstance(uri, str) and f"/{name}/" in uri), None)
+    if not resource or not prefix:
+        return None
+    bucket, _, key = f"{prefix}{resource}/resource.json"[len("s3://"):].partition("/")
+    try:
+        record = json.loads(aws.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read())
+        url = record["ResourceProperties"].get("HoldingQueueUrl")
+        if not url:
+            return None
+        attributes = aws.client("sqs").get_queue_attributes(QueueUrl=url, AttributeNames=[
+            "ApproximateNumberOfMessages"])["Attributes"]
+    except (ClientError, BotoCoreError, ValueError, KeyError):
+        return None
+    return int(attributes.get("ApproximateNumberOfMessages", 0))
