@@ -38,7 +38,7 @@ def physical_ids(template: Dict[str, Any], region: str) -> Dict[str, Dict[str, s
 
 def resolve(value: Any, template: Dict[str, Any], region: str, ids: Dict[str, Dict[str, str]]) -> Any:
     pseudo = {"AWS::Region": region, "AWS::AccountId": ACCOUNT, "AWS::Partition": "aws", "AWS::URLSuffix": "amazonaws.com",
-              "AWS::StackId": STACK_ID.replace(":us-east-1:", f":{region}:")}
+              "AWS::StackId": STACK_ID.replace(":us-east-1:", f":{region}:"), "AWS::StackName": "demo"}
     if isinstance(value, dict):
         if "Ref" in value:
             ref = value["Ref"]

@@ -127,6 +127,16 @@ def idle_with_objects_around_the_gap(story: Story) -> None:
     story.cloud.publish("gap")
 
 
+def idle_with_an_alarm_on_its_queue(story: Story) -> None:
+    """add_alarms' stalled-backlog alarm watches the first generation's queue."""
+    idle_with_objects_around_the_gap(story)
+    moto_client("cloudwatch").put_metric_alarm(
+        AlarmName=f"demo-StalledBacklog-{story.first}", MetricName="ApproximateAgeOfOldestMessage",
+        Namespace="AWS/SQS", Statistic="Maximum", Period=300, EvaluationPeriods=3, Threshold=21600.0,
+        ComparisonOperator="GreaterThanThreshold", TreatMissingData="notBreaching",
+        Dimensions=[{"Name": "QueueName", "Value": f"GroundTruth-{story.first}"}])
+
+
 def stopped_by_cloudformation(story: Story) -> None:
     story.deploy()
     story.ten_idle_days()
@@ -201,11 +211,15 @@ class Row:
     raises: Optional[str] = None
     #: Whether the stopped job's emptied queue is gone.
     old_queue_gone: bool = True
+    #: Whether the row's alarm (on the first generation's queue) must watch the successor's queue after.
+    alarm_follows: bool = False
 
 
 ROWS = [
     Row("idle stop: the next generation runs and gets what was published in the gap, once",
         idle_with_objects_around_the_gap),
+    Row("idle stop: the stack's alarm on the stopped job's queue now watches the successor's",
+        idle_with_an_alarm_on_its_queue, alarm_follows=True),
     Row("idle stop, the event delivered twice, an object in between: one renewal, nothing twice",
         idle_with_objects_around_the_gap, events=2, between=("later",), received=("after", "gap", "later")),
     Row("idle stop, CreateLabelingJob throttled: retried, then the successor runs", idle_with_objects_around_the_gap,
@@ -274,3 +288,8 @@ def test_renewal(server: ResponseServer, row: Row) -> None:
     gone = f"GroundTruth-{story.first}" not in moto_client("sqs").list_queues(
         QueueNamePrefix=f"GroundTruth-{story.first}").get("QueueUrls", [""])[0]
     assert gone == row.old_queue_gone
+    if row.alarm_follows:
+        (alarm,) = moto_client("cloudwatch").describe_alarms(AlarmNames=[f"demo-StalledBacklog-{story.first}"])[
+            "MetricAlarms"]
+        assert alarm["Dimensions"] == [{"Name": "QueueName", "Value": f"GroundTruth-{second}"}]
+        assert alarm["Threshold"] == 21600.0 and alarm["EvaluationPeriods"] == 3

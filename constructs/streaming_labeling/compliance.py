@@ -50,9 +50,11 @@ REASONS: Mapping[str, str] = MappingProxyType({
     "stack-tagged-jobs": "The handler must stop every job it made in this stack, also after a rename or removal "
     "narrowed the per-job statements; DescribeLabelingJob and StopLabelingJob are limited by an "
     "aws:ResourceTag condition to jobs tagged with this stack's id, which only the handler sets.",
-    "metric-statistics": "cloudwatch:GetMetricStatistics supports no resource-level permissions (IAM Service "
-    "Authorization Reference); the handler reads only the input topic's NumberOfMessagesPublished, to tell an idle "
-    "stop from a person's.",
+    "metric-statistics": "cloudwatch:GetMetricStatistics and DescribeAlarmsForMetric support no resource-level "
+    "permissions (IAM Service Authorization Reference); the handler reads the input topic's NumberOfMessagesPublished "
+    "(to tell an idle stop from a person's) and finds the alarms on a renewed job's queue.",
+    "stack-alarms": "CloudFormation names the stack's alarms <stack name>-<logical id>-<random>; after a renewal the "
+    "handler points the alarms on the old generation's queue at the new one's, and only this stack's.",
     "holding-queue-dlq": "The holding queue keeps what producers publish while no job listens, for 4 days; a "
     "renewal publishes it again and deletes it. Nothing fails to be processed there, so a dead-letter queue "
     "would hold nothing.",

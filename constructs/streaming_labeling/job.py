@@ -47,6 +47,7 @@ from .monitoring import (
     JobStatus,
     backlog_metric,
     build_alarms,
+    job_arn_prefix,
     state_change_pattern,
     task_status_change_pattern,
 )
@@ -558,13 +559,17 @@ class StreamingLabelingJob(Construct):
     ) -> events.Rule:
         """An EventBridge rule for this job's state changes ("SageMaker Ground Truth Labeling Job State Change").
 
+        It matches every generation of the job (a renewal starts one under a new name): the ARN prefix
+        ``labeling-job/<job_name_prefix>-``.
+
         :param statuses: only these ``LabelingJobStatus`` values. Default: every change.
         """
         return events.Rule(
             self,
             construct_id,
             description=description or "State changes of a Ground Truth streaming labeling job",
-            event_pattern=state_change_pattern(self.job_arn, statuses),
+            event_pattern=state_change_pattern(job_arn_prefix(StackState.of(self).pseudo, self.job_name_prefix),
+                                               statuses),
             targets=[target] if target is not None else None,
         )
 
@@ -576,7 +581,8 @@ class StreamingLabelingJob(Construct):
         states: Optional[Sequence[str]] = None,
         description: Optional[str] = None,
     ) -> events.Rule:
-        """An EventBridge rule for this job's task status changes ("... Labeling Job Task Status Change").
+        """An EventBridge rule for this job's task status changes ("... Labeling Job Task Status Change"),
+        of every generation (the ARN prefix ``labeling-job/<job_name_prefix>-``).
 
         :param states: only these ``detail.State`` values. Default: every change.
         """
@@ -584,7 +590,8 @@ class StreamingLabelingJob(Construct):
             self,
             construct_id,
             description=description or "Task status changes of a Ground Truth streaming labeling job",
-            event_pattern=task_status_change_pattern(self.job_arn, states),
+            event_pattern=task_status_change_pattern(
+                job_arn_prefix(StackState.of(self).pseudo, self.job_name_prefix), states),
             targets=[target] if target is not None else None,
         )
 
@@ -626,7 +633,7 @@ class StreamingLabelingJob(Construct):
             Construct(self, "Alarms"),
             oldest_age=self.metric_backlog_oldest_age(),
             failed_deliveries=self.metric_failed_deliveries(),
-            job_arn=self.job_arn,
+            arn_prefix=job_arn_prefix(StackState.of(self).pseudo, self.job_name_prefix),
             action_topic=action_topic,
             stalled_after=stalled_after,
             evaluation_periods=evaluation_periods,

@@ -106,8 +106,12 @@ def stack_job_statements(p: Pseudo) -> List[iam.PolicyStatement]:
             "Condition": {"StringEquals": {f"aws:ResourceTag/{STACK_TAG}": Aws.STACK_ID}},
         },
         {"Effect": "Allow", "Action": "cloudformation:DescribeStackResource", "Resource": Aws.STACK_ID},
-        # A renewal tells an idle stop from a person's by the input topic's published-message metric.
-        {"Effect": "Allow", "Action": "cloudwatch:GetMetricStatistics", "Resource": "*"},
+        # A renewal tells an idle stop from a person's by the input topic's published-message metric, and
+        # points the stack's alarms on the old generation's queue at the new one's.
+        {"Effect": "Allow", "Action": ["cloudwatch:DescribeAlarmsForMetric", "cloudwatch:GetMetricStatistics"],
+         "Resource": "*"},
+        {"Effect": "Allow", "Action": "cloudwatch:PutMetricAlarm",
+         "Resource": p.arn("cloudwatch", f"alarm:{Aws.STACK_NAME}-*")},
     ]
     return [iam.PolicyStatement.from_json(document) for document in documents]
 
@@ -238,6 +242,7 @@ class JobHandler(Construct):
         acknowledge_wildcards(self.stack_jobs_policy, [
             (nag_resource(self, p.arn("sagemaker", "labeling-job/*")), "stack-tagged-jobs"),
             ("*", "metric-statistics"),
+            (nag_resource(self, p.arn("cloudwatch", f"alarm:{Aws.STACK_NAME}-*")), "stack-alarms"),
         ])
         acknowledge_lambda_placement(self.function)
         ignore_redundant_role_dependency(self.function)

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from typing import List, Optional, Sequence, Union
+from typing import Any, Dict, List, Optional, Sequence, Union
 
 from aws_cdk import Duration, Fn
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -33,6 +33,7 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from .conventions import QUEUE_PREFIX
+from .pseudo import Pseudo
 
 EVENT_SOURCE = "aws.sagemaker"
 STATE_CHANGE = "SageMaker Ground Truth Labeling Job State Change"
@@ -54,17 +55,28 @@ class JobStatus(enum.Enum):
     STOPPED = "Stopped"
 
 
+def job_arn_prefix(p: Pseudo, job_name_prefix: str) -> str:
+    """What the ARNs of every generation of a construct's job start with: ``labeling-job/<prefix>-``.
+
+    A renewal starts a new job under a new name, so rules match the prefix, not one ARN. Other
+    constructs of the account whose job names start the same way match too: give jobs distinct
+    prefixes (the construct id, by default).
+    """
+    return p.arn("sagemaker", f"labeling-job/{job_name_prefix.lower()}-")
+
+
 def state_change_pattern(
-    job_arn: str, statuses: Optional[Sequence[Union[JobStatus, str]]] = None
+    arn_prefix: str, statuses: Optional[Sequence[Union[JobStatus, str]]] = None
 ) -> events.EventPattern:
     """``statuses`` as ``JobStatus`` members or their values ("Failed", ...)."""
     values = [JobStatus(status).value for status in statuses] if statuses else None
     detail = {"LabelingJobStatus": values} if values else None
-    return events.EventPattern(source=[EVENT_SOURCE], detail_type=[STATE_CHANGE], resources=[job_arn], detail=detail)
+    return events.EventPattern(source=[EVENT_SOURCE], detail_type=[STATE_CHANGE],
+                               resources=events.Match.prefix(arn_prefix), detail=detail)
 
 
-def task_status_change_pattern(job_arn: str, states: Optional[Sequence[str]] = None) -> events.EventPattern:
-    detail: dict[str, List[str]] = {"labeling-job-arn": [job_arn]}
+def task_status_change_pattern(arn_prefix: str, states: Optional[Sequence[str]] = None) -> events.EventPattern:
+    detail: Dict[str, Any] = {"labeling-job-arn": events.Match.prefix(arn_prefix)}
     if states:
         detail["State"] = list(states)
     return events.EventPattern(source=[EVENT_SOURCE], detail_type=[TASK_STATUS_CHANGE], detail=detail)
@@ -103,7 +115,7 @@ def build_alarms(
     *,
     oldest_age: cloudwatch.Metric,
     failed_deliveries: cloudwatch.Metric,
-    job_arn: str,
+    arn_prefix: str,
     action_topic: sns.ITopic,
     stalled_after: Duration,
     evaluation_periods: int,
@@ -115,7 +127,8 @@ def build_alarms(
         "StalledBacklogAlarm",
         alarm_description=(
             f"The oldest object waiting for this labeling job has waited over {stalled_after.to_human_string()}: "
-            "workers are not taking tasks, or the job stopped."
+            "workers are not taking tasks, or the job stopped. A renewal points this alarm at the new "
+            "generation's queue."
         ),
         metric=oldest_age,
         threshold=stalled_after.to_seconds(),
@@ -139,8 +152,8 @@ def build_alarms(
     ended = events.Rule(
         scope,
         "JobEndedRule",
-        description="The labeling job failed or stopped (a streaming job stops for good after 10 idle days).",
-        event_pattern=state_change_pattern(job_arn, [JobStatus.FAILED, JobStatus.STOPPED]),
+        description="A generation of the labeling job failed or stopped (an idle stop is renewed, unless turned off).",
+        event_pattern=state_change_pattern(arn_prefix, [JobStatus.FAILED, JobStatus.STOPPED]),
         targets=[targets.SnsTopic(action_topic)],
     )
     return JobAlarms(stalled_backlog=stalled, failed_deliveries=failed, job_ended=ended)

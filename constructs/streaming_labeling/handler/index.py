@@ -970,8 +970,37 @@ def renew(event: Dict[str, Any], context: Any) -> None:
     holding = properties.get("HoldingQueueUrl")
     if holding:
         replay(deadline, str(holding), topic, subscriptions)
+    follow_alarms(deadline, name, successor)
     if subscriptions.present_at is not None:  # what a later delivery of this event must not replay again
         tag_job(deadline, running, {SUBSCRIBED_AT_TAG: f"{subscriptions.present_at:.3f}"})
+
+
+#: What an alarm on a queue metric is made of, as PutMetricAlarm takes it (DescribeAlarms gives the same).
+ALARM_FIELDS = ("AlarmName", "AlarmDescription", "ActionsEnabled", "OKActions", "AlarmActions",
+                "InsufficientDataActions", "MetricName", "Namespace", "Statistic", "ExtendedStatistic", "Period",
+                "Unit", "EvaluationPeriods", "DatapointsToAlarm", "Threshold", "ComparisonOperator",
+                "TreatMissingData", "EvaluateLowSampleCountPercentile")
+#: The backlog metrics of a job's queue that alarms watch (``add_alarms``, ``metric_backlog*``).
+QUEUE_METRICS = ("ApproximateAgeOfOldestMessage", "ApproximateNumberOfMessagesVisible")
+
+
+def follow_alarms(deadline: Deadline, old: str, new: str) -> None:
+    """Point the stack's alarms on the old generation's queue at the new one's (best effort).
+
+    The queue is named after the job, and a renewal makes a new name. The next deploy writes the
+    same dimension, since the resource's JobName is then the running generation.
+    """
+    for metric in QUEUE_METRICS:
+        try:
+            found = aws(deadline, "cloudwatch", "describe_alarms_for_metric", Namespace="AWS/SQS", MetricName=metric,
+                        Dimensions=[{"Name": "QueueName", "Value": queue_name(old)}]).get("MetricAlarms", [])
+            for alarm in found:
+                fields = {key: alarm[key] for key in ALARM_FIELDS if key in alarm}
+                fields["Dimensions"] = [{"Name": "QueueName", "Value": queue_name(new)}]
+                aws(deadline, "cloudwatch", "put_metric_alarm", **fields)
+                LOG.info("alarm %s now watches %s", alarm["AlarmName"], queue_name(new))
+        except (ClientError, BotoCoreError, JobError) as error:
+            LOG.warning("could not point the alarms on %s at %s: %s", queue_name(old), queue_name(new), error)
 
 
 def event_time(event: Dict[str, Any]) -> Optional[float]:
