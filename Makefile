@@ -10,7 +10,7 @@ STAMP_CHECKOV := .tools/checkov/.installed
 # Node 22 and the venv's python come first, so the CDK CLI and jsii use them.
 export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: install synth test lint typecheck unit bench bench-send clean test-newest-cdk dist
+.PHONY: install synth test lint typecheck unit bench bench-send bench-local demo clean test-newest-cdk dist
 
 install: $(STAMP_PY) $(STAMP_NODE) $(STAMP_CHECKOV)
 
@@ -84,5 +84,10 @@ bench: install
 bench-send: $(STAMP_PY)
 	python bench/send_bench.py --objects $(or $(OBJECTS),10000) --repeats $(or $(REPEATS),3)
 
+# The whole loop of the example app on the local Ground Truth (no AWS account): deploy, send, label, read,
+# destroy. Labeled vehicle images with their boxes land in demo-output/.
+demo: $(STAMP_PY) $(STAMP_NODE)
+	python demo.py
+
 clean:
-	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache build dist
+	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache build dist demo-output
