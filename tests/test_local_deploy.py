@@ -29,7 +29,7 @@ from .cli_fixtures import ACCOUNT, REGION, FakeSageMaker
 
 
 class ScriptedSageMaker(FakeSageMaker):
-    """The CLI tests' SageMaker, plus CreateLabelingJob (a job InProgress at once) and AddTags."""
+    """The CLI tests' SageMaker, plus CreateLabelingJob (a job InProgress at once), AddTags, Stopping then Stopped."""
 
     def answer(self, operation: str, body: Dict[str, Any]) -> Tuple[int, Dict[str, Any]]:
         if operation == "CreateLabelingJob":
@@ -45,6 +45,12 @@ class ScriptedSageMaker(FakeSageMaker):
             self.jobs[name] = job
             self.tags[arn] = list(body.get("Tags", []))
             return 200, {"LabelingJobArn": arn}
+        if operation == "DescribeLabelingJob" and body.get("LabelingJobName") in self.jobs:
+            job = self.jobs[body["LabelingJobName"]]
+            if job["LabelingJobStatus"] == "Stopping":  # the service's Stopping, then Stopped
+                answer = dict(job)
+                job["LabelingJobStatus"] = "Stopped"
+                return 200, answer
         if operation == "AddTags":
             self.tags.setdefault(body["ResourceArn"], []).extend(body["Tags"])
             return 200, {"Tags": body["Tags"]}
@@ -290,5 +296,30 @@ def test_the_example_app_deploys_end_to_end(cloud: LocalCloud, sagemaker: Script
     deployer.destroy(deployed)
     stopped = {request["LabelingJobName"] for request in sagemaker.requests("StopLabelingJob")}
     assert stopped == names
-    assert all(job["LabelingJobStatus"] == "Stopping" for job in sagemaker.jobs.values())
+    assert all(job["LabelingJobStatus"] in ("Stopping", "Stopped") for job in sagemaker.jobs.values())
     assert deployed.status() == "DELETE_COMPLETE"
+
+
+def test_cdk_deploy_and_destroy_of_the_example_app_with_the_pinned_cli(cloud: LocalCloud, sagemaker: ScriptedSageMaker,
+                                                                       tmp_path: Any) -> None:
+    """`cdk bootstrap`, `cdk deploy --method=direct` and `cdk destroy` against the local endpoint."""
+    import os
+    import subprocess
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    cli = root / "node_modules" / ".bin" / "cdk"
+    if not cli.exists():
+        pytest.skip("the pinned CDK CLI is not installed (make install)")
+    env = cloud.subprocess_env(PATH=f"{cli.parent}{os.pathsep}{root / '.venv' / 'bin'}{os.pathsep}{os.environ['PATH']}",
+                               AWS_CONFIG_FILE=os.devnull, AWS_SHARED_CREDENTIALS_FILE=os.devnull,
+                               CDK_DISABLE_VERSION_CHECK="1")
+    out = str(tmp_path / "cdk.out")
+    before = len(sagemaker.requests("StopLabelingJob"))
+    for command in (["bootstrap", f"aws://{cloud.account}/{cloud.region}"],
+                    ["deploy", "--require-approval", "never", "--method=direct"],
+                    ["destroy", "--force"]):
+        done = subprocess.run([str(cli), *command, "--output", out, "--no-notices"], cwd=root, env=env,
+                              capture_output=True, text=True, timeout=240)
+        assert done.returncode == 0, f"cdk {command[0]}:\n{(done.stdout + done.stderr)[-3000:]}"
+    assert len(sagemaker.requests("StopLabelingJob")) - before == 3

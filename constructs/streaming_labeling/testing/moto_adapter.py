@@ -966,6 +966,12 @@ def _run_create(stack: Any, record: StackRecord) -> None:
         record.operation.release()
 
 
+def _template_resources(stack: Any) -> Dict[str, Any]:
+    """The resources of the stack's current template (a change set's stack has them only in its resource map)."""
+    resources = stack.resource_map._resource_json_map or stack.template_dict.get("Resources", {})
+    return dict(resources)
+
+
 def _rollback_create(stack: Any, record: StackRecord, failed: List[str], reason: str) -> None:
     why = f"The following resource(s) failed to create: [{', '.join(failed)}]. " if failed else f"{reason}. "
     if stack.disable_rollback:
@@ -975,7 +981,7 @@ def _rollback_create(stack: Any, record: StackRecord, failed: List[str], reason:
     targets = _created_resources(stack)
     targets.update(record.failed_custom)  # CloudFormation sends Delete to a custom resource whose Create failed
     record.failed_custom.clear()
-    left = _delete_resources(stack, stack.template_dict.get("Resources", {}), targets, stack.account_id,
+    left = _delete_resources(stack, _template_resources(stack), targets, stack.account_id,
                              stack.region_name)
     if left:
         _stack_event(stack, "ROLLBACK_FAILED", f"The following resource(s) failed to delete: [{', '.join(left)}].")
@@ -998,13 +1004,21 @@ def _delete_stack(self: Any, name_or_stack_id: str) -> None:
 
 
 def _run_delete(backend: Any, stack: Any) -> None:
+    try:
+        _delete_now(backend, stack)
+    except Exception as error:  # noqa: BLE001 - the stack must not stay DELETE_IN_PROGRESS
+        LOG.exception("deleting stack %s", stack.name)
+        _stack_event(stack, "DELETE_FAILED", describe_error(error))
+
+
+def _delete_now(backend: Any, stack: Any) -> None:
     record = record_of(stack.stack_id)
     with record.operation:  # a running create or update finishes first
         stack.status = "DELETE_IN_PROGRESS"
         targets = _created_resources(stack)
         targets.update(record.failed_custom)
         record.failed_custom.clear()
-        failed = _delete_resources(stack, stack.template_dict.get("Resources", {}), targets, stack.account_id,
+        failed = _delete_resources(stack, _template_resources(stack), targets, stack.account_id,
                                    stack.region_name)
         if failed:
             _stack_event(stack, "DELETE_FAILED", f"The following resource(s) failed to delete: [{', '.join(failed)}].")
