@@ -294,3 +294,11 @@ def test_gap_moto_cannot_read_a_path_style_loopback_template_url(inactive: None)
     with pytest.raises(MissingBucket):
         moto_adapter._original("cfn.get_stack_from_s3_url")(
             "http://127.0.0.1:5000/templates-here/t.json", account_id="123456789012", partition="aws")
+
+
+def test_hook_fills_an_input_transformer_as_eventbridge_does() -> None:
+    event = {"detail": {"LabelingJobName": "j1", "count": 3}}
+    target = {"InputTransformer": {
+        "InputPathsMap": {"name": "$.detail.LabelingJobName", "count": "$.detail.count"},
+        "InputTemplate": '{"job": <name>, "n": <count>, "text": "job <name> stopped"}'}}
+    assert moto_adapter.lambda_target_event(target, event) == {"job": "j1", "n": 3, "text": "job j1 stopped"}

@@ -1309,12 +1309,48 @@ def lambda_target_event(target: Dict[str, Any], original_event: Any, transform_i
         return value
     transformer = target.get("InputTransformer", {})
     if transformer:
-        return EventTemplateParser.parse(
-            input_template=transformer.get("InputTemplate"),
-            input_paths_map=transformer.get("InputPathsMap", {}),
-            event=original_event,
-        )
+        return _transform(transformer, original_event)
+    del EventTemplateParser  # moto's parser json.loads the template first, so "<name>" placeholders break it
     return copy.deepcopy(original_event)
+
+
+def _json_path(event: Any, path: str) -> Any:
+    value: Any = event
+    for part in str(path).lstrip("$").strip(".").split("."):
+        if part:
+            value = value.get(part) if isinstance(value, dict) else None
+    return value
+
+
+def _transform(transformer: Dict[str, Any], event: Any) -> Any:
+    """EventBridge's input transformer: ``<name>`` in quotes is the value's text, outside quotes its JSON."""
+    values = {name: _json_path(event, path) for name, path in (transformer.get("InputPathsMap") or {}).items()}
+    values.setdefault("aws.events.event.json", event)
+    template = str(transformer.get("InputTemplate", ""))
+
+    out: List[str] = []
+    inside, i = False, 0
+    while i < len(template):
+        char = template[i]
+        match = re.match(r"<([A-Za-z0-9_.\-]+)>", template[i:]) if char == "<" else None
+        if match and match.group(1) in values:
+            value = values[match.group(1)]
+            if inside:  # within a string: the value's text
+                text = value if isinstance(value, str) else json.dumps(value)
+                out.append(json.dumps(text)[1:-1])
+            else:
+                out.append(json.dumps(value))
+            i += len(match.group(0))
+            continue
+        if char == '"' and (i == 0 or template[i - 1] != "\\"):
+            inside = not inside
+        out.append(char)
+        i += 1
+    filled = "".join(out)
+    try:
+        return json.loads(filled)
+    except ValueError:
+        return filled
 
 
 def _deliver_to_lambda(rule: Any, target: Dict[str, Any], original_event: Any, transform_input: bool) -> None:
