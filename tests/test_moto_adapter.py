@@ -302,3 +302,70 @@ def test_hook_fills_an_input_transformer_as_eventbridge_does() -> None:
         "InputPathsMap": {"name": "$.detail.LabelingJobName", "count": "$.detail.count"},
         "InputTemplate": '{"job": <name>, "n": <count>, "text": "job <name> stopped"}'}}
     assert moto_adapter.lambda_target_event(target, event) == {"job": "j1", "n": 3, "text": "job j1 stopped"}
+
+
+# --- hook 6: SQS retention on the emulated clock, and the holding queue's resource types ---------------
+
+
+def test_gap_moto_expires_messages_by_real_time_only(inactive: None) -> None:
+    """As shipped, a message outlives its queue's retention only as real time passes."""
+    sqs = boto3.client("sqs", region_name=REGION)
+    url = sqs.create_queue(QueueName="retention-shipped", Attributes={"MessageRetentionPeriod": "60"})["QueueUrl"]
+    sqs.send_message(QueueUrl=url, MessageBody="kept")
+    assert len(sqs.receive_message(QueueUrl=url, VisibilityTimeout=0).get("Messages", [])) == 1
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+
+def test_hook_expires_messages_by_the_local_clouds_clock(cloud: LocalCloud) -> None:
+    clock = _Clock()
+    cloud.clock = clock
+    sqs = cloud.client("sqs")
+    url = sqs.create_queue(QueueName="retention-emulated", Attributes={"MessageRetentionPeriod": "345600"})["QueueUrl"]
+    sqs.send_message(QueueUrl=url, MessageBody="held")
+    clock.offset = 3 * 86400.0  # 3 of 4 days: still held
+    assert len(sqs.receive_message(QueueUrl=url, VisibilityTimeout=0).get("Messages", [])) == 1
+    clock.offset = 10 * 86400.0  # 10 idle days: gone, as SQS drops it after 4
+    assert moto_adapter.expire_messages() == 1
+    assert sqs.receive_message(QueueUrl=url).get("Messages", []) == []
+    sqs.send_message(QueueUrl=url, MessageBody="sent after the clock moved")
+    assert [m["Body"] for m in sqs.receive_message(QueueUrl=url).get("Messages", [])] == [
+        "sent after the clock moved"], "a message's age counts from when it was sent"
+
+
+def test_hook_models_sns_subscriptions_and_sqs_queue_policies(cloud: LocalCloud) -> None:
+    """What the construct's holding queue is made of deploys through moto's CloudFormation."""
+    sqs, sns, cfn = cloud.client("sqs"), cloud.client("sns"), cloud.client("cloudformation")
+    template = {"Resources": {
+        "Topic": {"Type": "AWS::SNS::Topic"},
+        "Queue": {"Type": "AWS::SQS::Queue"},
+        "Policy": {"Type": "AWS::SQS::QueuePolicy", "Properties": {"Queues": [{"Ref": "Queue"}], "PolicyDocument": {
+            "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "sns.amazonaws.com"},
+                                                   "Action": "sqs:SendMessage", "Resource": "*"}]}}},
+        "Subscription": {"Type": "AWS::SNS::Subscription", "DependsOn": "Policy", "Properties": {
+            "TopicArn": {"Ref": "Topic"}, "Protocol": "sqs", "Endpoint": {"Fn::GetAtt": ["Queue", "Arn"]},
+            "RawMessageDelivery": True}}}}
+    stack = cfn.create_stack(StackName="HoldingParts", TemplateBody=json.dumps(template))["StackId"]
+    deadline = time.monotonic() + 30
+    while cfn.describe_stacks(StackName=stack)["Stacks"][0]["StackStatus"].endswith("IN_PROGRESS"):
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    resources = {r["LogicalResourceId"]: r["PhysicalResourceId"] for r in
+                 cfn.describe_stack_resources(StackName=stack)["StackResources"]}
+    queue_url = sqs.get_queue_url(QueueName=resources["Queue"].rsplit("/", 1)[-1])["QueueUrl"]
+    policy = json.loads(sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["Policy"])["Attributes"]["Policy"])
+    assert policy["Statement"][0]["Action"] == "sqs:SendMessage"
+    topic = resources["Topic"]
+    (subscription,) = sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]
+    assert subscription["SubscriptionArn"] == resources["Subscription"]
+    sns.publish(TopicArn=topic, Message="raw")
+    assert [m["Body"] for m in sqs.receive_message(QueueUrl=queue_url).get("Messages", [])] == ["raw"]
+    cfn.delete_stack(StackName=stack)
+    deadline = time.monotonic() + 30
+    while cfn.describe_stacks(StackName=stack)["Stacks"][0]["StackStatus"] != "DELETE_COMPLETE":
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    assert resources["Subscription"] not in [sub["SubscriptionArn"] for sub in sns.list_subscriptions()["Subscriptions"]]

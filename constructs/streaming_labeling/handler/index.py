@@ -955,6 +955,7 @@ def renew(event: Dict[str, Any], context: Any) -> None:
     if running is None:
         start_job(deadline, build_request(deadline, successor, properties, library_tags(resource_event, resource)),
                   properties, Outcome(resource_event))
+        subscriptions.look(deadline)  # at once: the service subscribes while the job initializes
         running = wait_until_running(deadline, successor, on_look=subscriptions.look)
         subscriptions.look(deadline)
         LOG.info("renewed %s as %s (resource %s)", name, successor, resource)

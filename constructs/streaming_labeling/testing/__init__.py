@@ -42,6 +42,12 @@ POLL_SECONDS = 0.1
 ACTIVE = ("Initializing", "InProgress")
 
 
+def _expire_queue_messages(now: float) -> None:
+    from . import moto_adapter
+
+    moto_adapter.expire_messages()
+
+
 class LocalDeployment:
     """A stack deployed into the local cloud: its outputs, its resources, its jobs."""
 
@@ -94,6 +100,8 @@ class LocalGroundTruth:
             cloud.stop()
             raise
         cloud.set_sagemaker_endpoint(service.endpoint_url)
+        cloud.clock = self.clock  # queues keep messages for their retention by the emulated clock
+        self.clock.add_listener(_expire_queue_messages)
         self._cloud, self._service, self._deployer = cloud, service, Deployer(cloud)
         return self
 

@@ -30,6 +30,8 @@ class LocalCloud:
     def __init__(self, *, start: bool = True) -> None:
         self._server: Any = None
         self._sagemaker_url: Optional[str] = None
+        #: The emulated clock SQS retention follows (``moto_adapter`` hook 6); None: real time.
+        self.clock: Any = None
         self.endpoint_url = ""
         if start:
             self.start()

@@ -46,6 +46,11 @@ Hooks (the moto function each replaces or wraps):
 5. Templates from S3 (``cloudformation.utils.get_stack_from_s3_url`` as the responses module uses
    it): TemplateURLs of the path-style loopback form the CDK CLI sends to a custom endpoint
    (``http://127.0.0.1:<port>/<bucket>/<key>``) are read from moto's S3.
+6. SQS retention on the emulated clock (``sqs.models.SQSBackend
+   .is_message_valid_based_on_retention_period``): a message outlives its queue's retention by the
+   local cloud's clock (``LocalCloud.clock``), not by real time, so ``advance(days=10)`` expires what
+   a 4-day queue held. Also the models of ``AWS::SNS::Subscription`` and ``AWS::SQS::QueuePolicy``
+   (hook 4), which the holding queue of renewal needs.
 
 One ``LocalCloud`` is active per process (moto's state is per process).
 """
@@ -137,6 +142,8 @@ def _targets() -> Dict[str, Tuple[Any, str, List[str]]]:
     from moto.cloudformation.custom_model import CustomModel
     from moto.events.models import Rule
     from moto.s3.models import FakeBucket
+    from moto.sqs.models import Message as SqsMessage
+    from moto.sqs.models import SQSBackend
 
     return {
         "lambda.invoke": (LambdaFunction, "invoke", ["self", "body", "request_headers", "response_headers"]),
@@ -163,6 +170,8 @@ def _targets() -> Dict[str, Tuple[Any, str, List[str]]]:
         "cfn.get_stack_from_s3_url": (responses, "get_stack_from_s3_url", ["template_url", "account_id", "partition"]),
         "events.rule.send_to_targets": (Rule, "send_to_targets", ["self", "original_event", "transform_input"]),
         "s3.bucket.get_permission": (FakeBucket, "get_permission", ["self", "action", "resource"]),
+        "sqs.retention": (SQSBackend, "is_message_valid_based_on_retention_period", ["self", "queue_name", "message"]),
+        "sqs.message.mark_sent": (SqsMessage, "mark_sent", ["self", "delay_seconds"]),
     }
 
 
@@ -1370,7 +1379,8 @@ def _deliver_to_lambda(rule: Any, target: Dict[str, Any], original_event: Any, t
 # --- hook 4: resource types the example app needs and moto 5.2.5 lacks -------------------------------
 
 #: Resource types the adapter adds models for (moto 5.2.5 creates nothing for them).
-ADDED_RESOURCE_TYPES = ("AWS::SNS::TopicPolicy", "AWS::S3::BucketPolicy")
+ADDED_RESOURCE_TYPES = ("AWS::SNS::TopicPolicy", "AWS::S3::BucketPolicy", "AWS::SNS::Subscription",
+                        "AWS::SQS::QueuePolicy")
 _added_models: Dict[str, Any] = {}
 
 
@@ -1382,6 +1392,7 @@ def _define_models() -> None:
     from moto.core.common_models import CloudFormationModel
     from moto.s3.models import s3_backends
     from moto.sns.models import sns_backends
+    from moto.sqs.models import sqs_backends
 
     class TopicPolicy(CloudFormationModel):
         """``AWS::SNS::TopicPolicy``: the document becomes each topic's ``Policy`` attribute."""
@@ -1466,10 +1477,154 @@ def _define_models() -> None:
             except Exception as error:  # noqa: BLE001 - a bucket deleted already has no policy
                 LOG.info("bucket policy of %s: %s", self.bucket, error)
 
+    class Subscription(CloudFormationModel):
+        """``AWS::SNS::Subscription``: Subscribe (with its attributes) on create, Unsubscribe on delete."""
+
+        ATTRIBUTES = ("RawMessageDelivery", "FilterPolicy", "FilterPolicyScope", "RedrivePolicy", "DeliveryPolicy")
+
+        def __init__(self, properties: Dict[str, Any], account_id: str, region: str) -> None:
+            self.account_id, self.region = account_id, region
+            backend = sns_backends[account_id][region]
+            subscription = backend.subscribe(str(properties["TopicArn"]), str(properties["Endpoint"]),
+                                             str(properties["Protocol"]))
+            for name in self.ATTRIBUTES:
+                if name in properties:
+                    value = properties[name]
+                    text = json.dumps(value) if isinstance(value, (dict, list)) else str(value).lower() \
+                        if isinstance(value, bool) else str(value)
+                    backend.set_subscription_attributes(subscription.arn, name, text)
+            self.arn = str(subscription.arn)
+
+        @property
+        def physical_resource_id(self) -> str:
+            return self.arn
+
+        @staticmethod
+        def cloudformation_type() -> str:
+            return "AWS::SNS::Subscription"
+
+        @classmethod
+        def create_from_cloudformation_json(
+            cls, resource_name: str, cloudformation_json: Dict[str, Any], account_id: str, region_name: str,
+            **kwargs: Any,
+        ) -> Subscription:
+            return cls(cloudformation_json["Properties"], account_id, region_name)
+
+        @classmethod
+        def update_from_cloudformation_json(
+            cls, original_resource: Any, new_resource_name: str, cloudformation_json: Dict[str, Any],
+            account_id: str, region_name: str,
+        ) -> Subscription:
+            original_resource.delete(account_id, region_name)
+            return cls.create_from_cloudformation_json(new_resource_name, cloudformation_json, account_id,
+                                                       region_name)
+
+        def delete(self, account_id: str, region_name: str) -> None:
+            try:
+                sns_backends[self.account_id][self.region].unsubscribe(self.arn)
+            except Exception as error:  # noqa: BLE001 - a topic deleted first took its subscriptions
+                LOG.info("subscription %s: %s", self.arn, error)
+
+    class QueuePolicy(CloudFormationModel):
+        """``AWS::SQS::QueuePolicy``: the document becomes each queue's ``Policy`` attribute."""
+
+        def __init__(self, name: str, queues: List[str], document: Any, account_id: str, region: str) -> None:
+            self.name, self.queues, self.account_id, self.region = name, queues, account_id, region
+            for url in queues:
+                sqs_backends[account_id][region].set_queue_attributes(
+                    url.rstrip("/").rsplit("/", 1)[-1], {"Policy": json.dumps(document)})
+
+        @property
+        def physical_resource_id(self) -> str:
+            return self.name
+
+        @staticmethod
+        def cloudformation_type() -> str:
+            return "AWS::SQS::QueuePolicy"
+
+        @classmethod
+        def create_from_cloudformation_json(
+            cls, resource_name: str, cloudformation_json: Dict[str, Any], account_id: str, region_name: str,
+            **kwargs: Any,
+        ) -> QueuePolicy:
+            properties = cloudformation_json["Properties"]
+            return cls(resource_name, [str(q) for q in properties["Queues"]], properties["PolicyDocument"],
+                       account_id, region_name)
+
+        @classmethod
+        def update_from_cloudformation_json(
+            cls, original_resource: Any, new_resource_name: str, cloudformation_json: Dict[str, Any],
+            account_id: str, region_name: str,
+        ) -> QueuePolicy:
+            return cls.create_from_cloudformation_json(original_resource.name, cloudformation_json, account_id,
+                                                       region_name)
+
+        def delete(self, account_id: str, region_name: str) -> None:
+            for url in self.queues:
+                try:
+                    sqs_backends[self.account_id][self.region].set_queue_attributes(
+                        url.rstrip("/").rsplit("/", 1)[-1], {"Policy": ""})
+                except Exception as error:  # noqa: BLE001 - a queue deleted first has no policy
+                    LOG.info("queue policy of %s: %s", url, error)
+
     _added_models["AWS::SNS::TopicPolicy"] = TopicPolicy
     _added_models["AWS::S3::BucketPolicy"] = BucketPolicy
+    _added_models["AWS::SNS::Subscription"] = Subscription
+    _added_models["AWS::SQS::QueuePolicy"] = QueuePolicy
     parsing.get_model_map.cache_clear()
     parsing.get_name_type_map.cache_clear()
+
+
+# --- hook 6: SQS retention on the emulated clock -------------------------------------------------------
+
+
+def emulated_offset() -> float:
+    """Seconds the active cloud's clock runs ahead of real time (``LocalCloud.clock``); 0 without one."""
+    clock = getattr(_active, "clock", None)
+    return float(getattr(clock, "offset", 0.0)) if clock is not None else 0.0
+
+
+def _mark_sent(self: Any, delay_seconds: Optional[int] = None) -> None:
+    """As moto's, and remember how far the emulated clock was ahead when the message was sent.
+
+    ``SentTimestamp`` stays real time (what a Lambda's wall clock compares it with); the message's
+    age on the emulated clock is its real age plus how far the clock moved since it was sent."""
+    _original("sqs.message.mark_sent")(self, delay_seconds)
+    self.emulated_offset_at_send = emulated_offset()
+
+
+def emulated_age(message: Any) -> float:
+    """A message's age on the emulated clock: its real age plus how far the clock moved since it was sent."""
+    moved = emulated_offset() - float(getattr(message, "emulated_offset_at_send", 0.0))
+    return float(time.time() - message.sent_timestamp / 1000.0 + moved)
+
+
+def _message_within_retention(self: Any, queue_name: str, message: Any) -> bool:
+    """moto drops a message past its queue's MessageRetentionPeriod by real time; here by the emulated clock."""
+    if _active is None:
+        return bool(_original("sqs.retention")(self, queue_name, message))
+    retention = float(self.get_queue_attributes(queue_name, ["MessageRetentionPeriod"])["MessageRetentionPeriod"])
+    return bool(emulated_age(message) < retention)
+
+
+def expire_messages() -> int:
+    """Delete every message past its queue's retention on the emulated clock, as SQS does; how many.
+
+    Run when the clock moves (``LocalGroundTruth.advance``): moto itself only notices an expired message
+    when a receive reaches it, and then returns nothing more in that call, unlike SQS.
+    """
+    from moto.sqs.models import sqs_backends
+
+    removed = 0
+    for regions in sqs_backends.values():
+        for backend in regions.values():
+            for queue in list(backend.queues.values()):
+                attributes = queue.attributes  # moto sets one field per attribute, MessageRetentionPeriod included
+                retention = float(attributes.get("MessageRetentionPeriod", 4 * 86400))
+                kept = [message for message in queue._messages if emulated_age(message) < retention]
+                removed += len(queue._messages) - len(kept)
+                queue._messages = kept
+    return removed
 
 
 def get_partition_of(region: str) -> str:
@@ -1548,6 +1703,8 @@ def _replacements() -> Dict[str, Any]:
         "cfn.get_stack_from_s3_url": _get_stack_from_s3_url,
         "events.rule.send_to_targets": _send_to_targets,
         "s3.bucket.get_permission": _bucket_permission,
+        "sqs.retention": _message_within_retention,
+        "sqs.message.mark_sent": _mark_sent,
     }
 
 
