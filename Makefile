@@ -84,6 +84,10 @@ bench: install
 bench-send: $(STAMP_PY)
 	python bench/send_bench.py --objects $(or $(OBJECTS),10000) --repeats $(or $(REPEATS),3)
 
+# The local Ground Truth: the example app's deploy, and 1,000 text objects from send to their labels.
+bench-local: $(STAMP_PY) $(STAMP_NODE)
+	python bench/local_bench.py --objects $(or $(OBJECTS),1000) --repeats $(or $(REPEATS),3)
+
 # The whole loop of the example app on the local Ground Truth (no AWS account): deploy, send, label, read,
 # destroy. Labeled vehicle images with their boxes land in demo-output/.
 demo: $(STAMP_PY) $(STAMP_NODE)
