@@ -11,11 +11,13 @@ shows the jobs stopped. The example app has no text job, so no text lines are se
 from __future__ import annotations
 
 import json
+import logging
 import os
 import subprocess
 import sys
 import tempfile
 import time
+import warnings
 from pathlib import Path
 from typing import Any, Dict, List, Sequence, Tuple
 
@@ -90,8 +92,16 @@ def send(local: Any, job: str, files: Sequence[Path]) -> None:
     console.print(f"  [dim]{done.stderr.strip().splitlines()[-1]}[/dim]")
 
 
+def quiet() -> None:
+    """moto's own notes (resource types it has no model for, such as CDK's metadata) are not the demo's."""
+    logging.basicConfig(level=logging.ERROR)
+    warnings.simplefilter("ignore")
+
+
 def main() -> None:
     import aws_cdk as cdk
+
+    quiet()
 
     from stacks.example_stack import ExampleLabelingStack
     from streaming_labeling.testing import LocalGroundTruth
@@ -102,6 +112,8 @@ def main() -> None:
         console.rule("Deploy the example app into the local cloud")
         stack = ExampleLabelingStack(cdk.App(context=json.loads((ROOT / "cdk.json").read_text())["context"]),
                                      "StreamingLabelingExample")
+        cdk.Annotations.of(stack).acknowledge_warning(  # the local Ground Truth is open to everyone
+            "streaming-labeling:GroundTruthClosedToNewCustomers", "The demo runs on the local Ground Truth")
         deployed = local.deploy(stack)
         names = {"animals": deployed.job_name(stack.job), "vehicles": deployed.job_name(stack.boxes),
                  "review": deployed.job_name(stack.review)}
