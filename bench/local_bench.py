@@ -100,6 +100,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--objects", type=int, default=1000)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--scale", type=int, default=10, help="the memory run sends this many times --objects")
     args = parser.parse_args()
     with LocalGroundTruth() as local:
         deploys: List[float] = []
@@ -108,8 +109,10 @@ def main() -> None:
             deployed = local.deploy(stack)
             deploys.append(deployed.stack.seconds)
             local.destroy(deployed)
+        print("deploys: " + ", ".join(f"{s:.1f} s" for s in deploys), flush=True)
         small = [labels_round_trip(local, args.objects, f"BenchText{index}") for index in range(args.repeats)]
-        large = labels_round_trip(local, args.objects * 10, "BenchTextLarge")
+        print(f"{args.objects:,} objects: " + ", ".join(f"{run['labels_s']:.1f} s" for run in small), flush=True)
+        large = labels_round_trip(local, args.objects * args.scale, "BenchTextLarge")
     median = statistics.median(run["labels_s"] for run in small)
     print(f"example app deployed: median {statistics.median(deploys):.1f} s over {len(deploys)} "
           f"({', '.join(f'{s:.1f}' for s in deploys)}) [target: under 30 s]")
