@@ -11,6 +11,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from .base import IStreamingLabelingJob, StreamingLabelingJobBase
     from .job import StreamingLabelingJob
     from .monitoring import JobAlarms, JobStatus
     from .task_types import BUILT_IN_LAMBDA_ACCOUNTS, InputModality, TaskType
@@ -19,6 +20,8 @@ if TYPE_CHECKING:
 
 _HOME = MappingProxyType({
     "StreamingLabelingJob": ".job",
+    "IStreamingLabelingJob": ".base",
+    "StreamingLabelingJobBase": ".base",
     "JobAlarms": ".monitoring",
     "JobStatus": ".monitoring",
     "BUILT_IN_LAMBDA_ACCOUNTS": ".task_types",
@@ -35,11 +38,13 @@ _HOME = MappingProxyType({
 __all__ = [
     "BUILT_IN_LAMBDA_ACCOUNTS",
     "ContentClassifier",
+    "IStreamingLabelingJob",
     "InputModality",
     "JobAlarms",
     "JobStatus",
     "LabelAttribute",
     "StreamingLabelingJob",
+    "StreamingLabelingJobBase",
     "TaskType",
     "TrustedHtml",
     "VideoAnnotationType",

@@ -7,13 +7,15 @@ whole rule; the README's security section lists every one.
 
 from __future__ import annotations
 
+import re
 from types import MappingProxyType
-from typing import Any, Mapping, Optional, Sequence, Tuple
+from typing import Any, List, Mapping, Optional, Sequence, Tuple
 
-from aws_cdk import Acknowledgment, CfnResource, Stack, Validations
+from aws_cdk import Acknowledgment, Annotations, CfnResource, Stack, Validations
 from constructs import IConstruct
 
 from .cdk_internals import AUTO_DELETE_PROVIDER_ID, NOTIFICATIONS_HANDLER_ID, NOTIFICATIONS_HANDLER_POLICY_ID, child
+from .policies import Statements
 from .pseudo import Pseudo
 from .state import StackState
 
@@ -104,10 +106,20 @@ def nag_resource(scope: IConstruct, value: str, state: Optional[StackState] = No
             return str(separator).join(render(p) for p in parts)
         return str(part)
 
-    rendered = (state or StackState.of(scope)).rendered
+    rendered = (state or StackState.of(scope)).nag.rendered
     if value not in rendered:
         rendered[value] = render(Stack.of(scope).resolve(value))
     return rendered[value]
+
+
+_TOKEN = re.compile(r"\$\{Token\[[^\]]*\]\}")
+
+
+def nag_printed(scope: IConstruct, value: str, state: StackState) -> str:
+    """``value`` as cdk-nag prints it, token by token: pseudo parameters without a jsii round trip,
+    other tokens resolved once per stack."""
+    printed = nag_pseudo(state.pseudo, value)
+    return _TOKEN.sub(lambda match: nag_resource(scope, match.group(0), state), printed)
 
 
 def acknowledge_wildcard(construct: IConstruct, resource: str, reason_key: str) -> None:
@@ -151,53 +163,24 @@ def ignore_redundant_role_dependency(function: IConstruct) -> None:
         resource.add_metadata("cfn-lint", {"config": {"ignore_checks": ["W3005"]}})
 
 
-def acknowledge_job_findings(
-    job: IConstruct,
-    state: StackState,
-    *,
-    execution_policy: IConstruct,
-    handler_policy: IConstruct,
-    queue_pattern: str,
-    log_stream_pattern: str,
-    job_pattern: str,
-    input_bucket_arn: Optional[str],
-    output_bucket_arn: str,
-    output_prefixes: Sequence[str],
-    config_prefix: str,
-    job_name_prefix: str,
-    destroy: bool,
-    sends_uploads: bool,
-    upstream_object_arns: Sequence[str] = (),
-) -> None:
-    """The cdk-nag findings of one job that AWS leaves no way around, each with its reason.
+def acknowledge_statements(policy: IConstruct, statements: Statements, state: Optional[StackState] = None) -> None:
+    """The ``IAM5[Resource::...]`` findings of a policy's wildcard resources, each with its statement's reason."""
+    state = state or StackState.of(policy)
+    findings: List[Tuple[str, str]] = []
+    for wildcard in statements.wildcards:
+        finding = (nag_printed(policy, wildcard.resource, state), wildcard.reason)
+        if finding not in findings:
+            findings.append(finding)
+    acknowledge_wildcards(policy, findings)
 
-    aws-cdk-lib's stack-wide singletons (the S3 notifications Lambda, the auto-delete
-    provider) are acknowledged by the first job that brings them.
-    """
-    p = state.pseudo
-    output_bucket = nag_resource(job, output_bucket_arn, state)
-    execution_findings = [(f"{output_bucket}/{prefix}*", "object-keys") for prefix in output_prefixes]
-    if input_bucket_arn is not None:
-        execution_findings.insert(0, (nag_resource(job, input_bucket_arn, state) + "/*", "object-keys"))
-    execution_findings += [(nag_resource(job, arn, state), "object-keys") for arn in upstream_object_arns]
-    execution_findings += [
-        (nag_pseudo(p, queue_pattern), "queue"),
-        (nag_pseudo(p, log_stream_pattern), "log-stream"),
-        ("*", "no-resource-level"),
-    ]
-    acknowledge_wildcards(execution_policy, execution_findings)
-    acknowledge_wildcards(
-        handler_policy,
-        [
-            (nag_pseudo(p, job_pattern), "job-name"),
-            (f"{output_bucket}/{config_prefix}{job_name_prefix}-*", "job-name"),
-            (nag_pseudo(p, queue_pattern), "queue"),
-        ],
-    )
-    stack = Stack.of(job)
+
+def acknowledge_stack_singletons(stack: Stack, state: StackState, *, destroy: bool, sends_uploads: bool) -> None:
+    """aws-cdk-lib's stack-wide singletons (the auto-delete provider, the S3 notifications Lambda),
+    acknowledged by the first job that brings them."""
+    nag = state.nag
     if destroy:
         auto_delete = child(stack, AUTO_DELETE_PROVIDER_ID)
-        if auto_delete is not None and state.first_time(auto_delete):
+        if auto_delete is not None and nag.first_time(auto_delete):
             acknowledge_lambda_placement(auto_delete)
             acknowledge(auto_delete, "NIST.800.53.R5-IAMNoInlinePolicy", "cdk-internal-inline")
             acknowledge(
@@ -211,9 +194,44 @@ def acknowledge_job_findings(
                 ignore_redundant_role_dependency(provider_function)
     if sends_uploads:
         notifications = child(stack, NOTIFICATIONS_HANDLER_ID)
-        if notifications is not None and state.first_time(notifications):
+        if notifications is not None and nag.first_time(notifications):
             acknowledge_lambda_placement(notifications)
             ignore_redundant_role_dependency(notifications)
+
+
+# --- warnings: stable ids, the README shows how to acknowledge each ------------------------------
+
+WARNING_SERVICE_STATUS = "streaming-labeling:GroundTruthClosedToNewCustomers"
+WARNING_PUBLIC_CROWD = "streaming-labeling:MechanicalTurkClosed"
+WARNING_IMPORTED_KEY = "streaming-labeling:ImportedKeyPolicyNotManaged"
+WARNING_UPSTREAM_CORS = "streaming-labeling:UpstreamBucketCorsNotManaged"
+
+WARNINGS: Mapping[str, str] = MappingProxyType({
+    WARNING_SERVICE_STATUS: "Amazon SageMaker Ground Truth is no longer open to new customers (since 2026-07-30): "
+    "CreateLabelingJob succeeds only in accounts that already use Ground Truth.",
+    WARNING_PUBLIC_CROWD: "Workforce.public() uses Amazon Mechanical Turk, which closed on 2026-09-30; "
+    "use Workforce.private() or Workforce.vendor().",
+    WARNING_IMPORTED_KEY: "existing_encryption_key: the key policy of an imported key cannot be changed here; allow "
+    "s3.amazonaws.com kms:GenerateDataKey* and kms:Decrypt in it, or S3 cannot publish uploads "
+    "to the encrypted input topic.",
+    WARNING_UPSTREAM_CORS: "input_from: the upstream bucket {bucket} was not created by the library; add a CORS "
+    "rule allowing GET from any origin to it, or workers' browsers cannot load its objects.",
+})
+
+
+def warn(construct: IConstruct, warning_id: str, **values: str) -> None:
+    Annotations.of(construct).add_warning_v2(warning_id, WARNINGS[warning_id].format(**values))
+
+
+def warn_job(job: IConstruct, stack: Stack, state: StackState, *, public_crowd: bool, imported_key: bool) -> None:
+    """The job's warnings; the service's status once per stack, on the stack."""
+    if WARNING_SERVICE_STATUS not in state.nag.warned:
+        state.nag.warned.add(WARNING_SERVICE_STATUS)
+        warn(stack, WARNING_SERVICE_STATUS)
+    if public_crowd:
+        warn(job, WARNING_PUBLIC_CROWD)
+    if imported_key:
+        warn(job, WARNING_IMPORTED_KEY)
 
 
 def acknowledge_unrendered_notifications_policy(bucket_notifications: IConstruct) -> None:

@@ -111,7 +111,7 @@ def allow_job_principals_in_key_policy(key: kms.Key, role_arn: str, statement_su
     key and a role add one statement.
     """
     state = StackState.of(key)
-    roles = state.roles_in_key_policy.setdefault(key.node.path, set())
+    roles = state.key_policies.roles.setdefault(key.node.path, set())
     if role_arn in roles:
         return
     roles.add(role_arn)

@@ -8,12 +8,13 @@ and ``GroundTruth-<job name>`` queue, instead of the broad managed policy
 
 from __future__ import annotations
 
-from typing import Any, Dict, Optional, Sequence
+from typing import Optional, Sequence
 
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from .conventions import QUEUE_PREFIX
+from .policies import Statements, combine, statement
 from .pseudo import Pseudo
 
 SAGEMAKER_PRINCIPAL = "sagemaker.amazonaws.com"
@@ -62,13 +63,7 @@ def build_execution_role(
     )
 
 
-def _statement(sid: str, actions: Sequence[str], resources: Sequence[str], **extra: Any) -> Dict[str, Any]:
-    statement: Dict[str, Any] = {"Sid": sid, "Effect": "Allow", "Action": list(actions), "Resource": list(resources)}
-    statement.update(extra)
-    return statement
-
-
-def execution_policy_document(
+def execution_statements(
     p: Pseudo,
     *,
     input_topic_arn: str,
@@ -79,32 +74,34 @@ def execution_policy_document(
     job_name_prefix: str,
     output_prefixes: Sequence[str],
     invoked_function_arns: Sequence[str] = (),
-    upstream_object_arns: Sequence[str] = (),
-    upstream_key_arn: Optional[str] = None,
+    chained: Optional[Statements] = None,
     manifest_object_arn: Optional[str] = None,
-) -> Dict[str, Any]:
-    """Exactly what a running streaming job uses, as a policy document.
+) -> Statements:
+    """Exactly what a running streaming job uses, with the reason for each wildcard resource.
 
     Built as plain JSON around token strings: one round trip to the jsii runtime for the
     whole document instead of several per statement, which keeps synthesis of many jobs fast.
+    ``chained``: what a chained job reads of its upstream job (``pipeline.upstream_statements``).
     """
     queue_arn = ground_truth_queue_arn_pattern(p, job_name_prefix)
     buckets = [arn for arn in (input_bucket_arn, output_bucket_arn) if arn is not None]
-    statements = [
-        *([_statement("ReadInputObjects", ["s3:GetObject"], [f"{input_bucket_arn}/*"])] if input_bucket_arn else []),
-        _statement(
+    parts = [
+        *([statement("ReadInputObjects", ["s3:GetObject"], [f"{input_bucket_arn}/*"], wildcard_reason="object-keys")]
+          if input_bucket_arn else []),
+        statement(
             "ReadWriteOutputObjects",
             ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"],
             [f"{output_bucket_arn}/{prefix}*" for prefix in output_prefixes],
+            wildcard_reason="object-keys",
         ),
-        _statement("ListBuckets", ["s3:GetBucketLocation", "s3:ListBucket"], buckets),
-        _statement(
+        statement("ListBuckets", ["s3:GetBucketLocation", "s3:ListBucket"], buckets),
+        statement(
             "UseKey",
             ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:ReEncryptFrom", "kms:ReEncryptTo",
              "kms:DescribeKey"],
             [key_arn],
         ),
-        _statement(
+        statement(
             "StreamingQueue",
             [
                 "sqs:CreateQueue",
@@ -116,8 +113,9 @@ def execution_policy_document(
                 "sqs:SetQueueAttributes",
             ],
             [queue_arn],
+            wildcard_reason="queue",
         ),
-        _statement(
+        statement(
             "SubscribeQueueToInputTopic",
             ["sns:Subscribe"],
             [input_topic_arn],
@@ -126,37 +124,39 @@ def execution_policy_document(
         # Ground Truth removes its subscription when the job stops. sns:Unsubscribe acts on a
         # subscription and supports no resource-level permissions (IAM Service Authorization
         # Reference), hence "*", as in the managed policy AmazonSageMakerGroundTruthExecution.
-        _statement("UnsubscribeFromInputTopic", ["sns:Unsubscribe"], ["*"]),
-        _statement("PublishOutput", ["sns:Publish"], [output_topic_arn]),
-        _statement(
+        statement("UnsubscribeFromInputTopic", ["sns:Unsubscribe"], ["*"], wildcard_reason="no-resource-level"),
+        statement("PublishOutput", ["sns:Publish"], [output_topic_arn]),
+        statement(
             "JobLogs",
             ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
             [job_log_group_arn(p), job_log_stream_arn_pattern(p, job_name_prefix)],
+            wildcard_reason="log-stream",
         ),
-        _statement(
+        statement(
             "JobMetrics",
             ["cloudwatch:PutMetricData"],
             ["*"],
+            wildcard_reason="no-resource-level",
             Condition={"StringLike": {"cloudwatch:namespace": ["AWS/SageMaker*", "AWS/Sagemaker*"]}},
         ),
     ]
     if manifest_object_arn:  # the initial manifest, wherever it is: exactly that object
-        statements.append(_statement("ReadInitialManifest", ["s3:GetObject"], [manifest_object_arn]))
-    if upstream_object_arns:  # a chained job reads what the upstream job's messages point at
-        statements.append(_statement("ReadUpstreamObjects", ["s3:GetObject"], upstream_object_arns))
-    if upstream_key_arn:
-        statements.append(_statement("UseUpstreamKey", ["kms:Decrypt", "kms:DescribeKey"], [upstream_key_arn]))
+        parts.append(statement("ReadInitialManifest", ["s3:GetObject"], [manifest_object_arn],
+                               wildcard_reason="object-keys"))
+    if chained is not None:  # a chained job reads what the upstream job's messages point at
+        parts.append(chained)
     if invoked_function_arns:
-        statements.append(_statement("InvokeCustomTaskLambdas", ["lambda:InvokeFunction"], invoked_function_arns))
-    return {"Version": "2012-10-17", "Statement": statements}
+        parts.append(statement("InvokeCustomTaskLambdas", ["lambda:InvokeFunction"], invoked_function_arns))
+    return combine(parts)
 
 
-def attach_execution_policy(scope: Construct, role: iam.IRole, document: Dict[str, Any]) -> iam.ManagedPolicy:
+def attach_execution_policy(scope: Construct, role: iam.IRole, statements: Statements) -> iam.ManagedPolicy:
     """One customer-managed policy per job, so that each job's creation depends on its own permissions.
 
     IAM allows 10 managed policies per role by default (20 on request): a role shared by
     more jobs than that needs the quota raised.
     """
-    return iam.ManagedPolicy(scope, "ExecutionPolicy", roles=[role], document=iam.PolicyDocument.from_json(document))
+    document = iam.PolicyDocument.from_json(statements.document())
+    return iam.ManagedPolicy(scope, "ExecutionPolicy", roles=[role], document=document)
 
 

@@ -3,30 +3,30 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence
+from typing import List, Optional, Sequence
 
-from aws_cdk import Aws, Duration, RemovalPolicy, Stack
+from aws_cdk import Aws, Duration, RemovalPolicy
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
-from constructs import Construct
+from constructs import Construct, IConstruct
 
 from .compliance import (
     acknowledge_lambda_placement,
+    acknowledge_statements,
     acknowledge_wildcard,
-    acknowledge_wildcards,
     ignore_redundant_role_dependency,
-    nag_resource,
     pin_security_flags,
 )
 from .conventions import STACK_TAG
 from .encryption import account_key_policy
 from .execution_role import SAGEMAKER_PRINCIPAL, ground_truth_queue_arn_pattern, labeling_job_arn_pattern
+from .policies import Statements, combine, statement
 from .pseudo import Pseudo
-from .state import StackState
+from .state import StackState, stack_singleton
 
 HANDLER_DIR = Path(__file__).parent / "handler"
 HANDLER_ID = "StreamingLabelingJobHandler"
@@ -44,52 +44,42 @@ JOBS_PER_POLICY = 5
 def handler_statements(
     p: Pseudo, *, prefix: str, role_arn: str, output_bucket_arn: str, key_arn: str, input_topic_arn: str,
     holding_queue_arn: Optional[str],
-) -> List[iam.PolicyStatement]:
+) -> Statements:
     """What the handler may do for one job: its labeling jobs, its role, its config files, its queues.
 
     With a holding queue (renewal on), also what a renewal does: read the resource record, see the
     successor subscribe, publish the held objects again and take them off the holding queue.
     """
     config_objects = f"{output_bucket_arn}/{CONFIG_PREFIX}{prefix}-*"
-    documents: List[Dict[str, Any]] = [
-        {
-            "Effect": "Allow",
-            "Action": [
+    parts = [
+        statement(
+            None,
+            [
                 "sagemaker:CreateLabelingJob",
                 "sagemaker:DescribeLabelingJob",
                 "sagemaker:StopLabelingJob",
                 "sagemaker:AddTags",
             ],
-            "Resource": labeling_job_arn_pattern(p, prefix),
-        },
-        {
-            "Effect": "Allow",
-            "Action": "iam:PassRole",
-            "Resource": role_arn,
-            "Condition": {"StringEquals": {"iam:PassedToService": SAGEMAKER_PRINCIPAL}},
-        },
-        {"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"], "Resource": config_objects},
-        {"Effect": "Allow", "Action": ["kms:Decrypt", "kms:GenerateDataKey"], "Resource": key_arn},
+            labeling_job_arn_pattern(p, prefix),
+            wildcard_reason="job-name",
+        ),
+        statement(None, "iam:PassRole", role_arn,
+                  Condition={"StringEquals": {"iam:PassedToService": SAGEMAKER_PRINCIPAL}}),
+        statement(None, ["s3:GetObject", "s3:PutObject"], config_objects, wildcard_reason="job-name"),
+        statement(None, ["kms:Decrypt", "kms:GenerateDataKey"], key_arn),
         # The emptied GroundTruth-<job> queues of stopped jobs, which the service leaves behind.
-        {
-            "Effect": "Allow",
-            "Action": ["sqs:DeleteQueue", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"],
-            "Resource": ground_truth_queue_arn_pattern(p, prefix),
-        },
+        statement(None, ["sqs:DeleteQueue", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"],
+                  ground_truth_queue_arn_pattern(p, prefix), wildcard_reason="queue"),
     ]
     if holding_queue_arn is not None:
-        documents += [
-            {"Effect": "Allow", "Action": ["sns:ListSubscriptionsByTopic", "sns:Publish"], "Resource": input_topic_arn},
-            {
-                "Effect": "Allow",
-                "Action": ["sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"],
-                "Resource": holding_queue_arn,
-            },
+        parts += [
+            statement(None, ["sns:ListSubscriptionsByTopic", "sns:Publish"], input_topic_arn),
+            statement(None, ["sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"], holding_queue_arn),
         ]
-    return [iam.PolicyStatement.from_json(document) for document in documents]
+    return combine(parts)
 
 
-def stack_job_statements(p: Pseudo) -> List[iam.PolicyStatement]:
+def stack_job_statements(p: Pseudo) -> Statements:
     """What the handler may do for every job it ever made in this stack, whatever the current props.
 
     Per-job statements follow the props, so CloudFormation narrows them before the cleanup of a
@@ -97,23 +87,23 @@ def stack_job_statements(p: Pseudo) -> List[iam.PolicyStatement]:
     handler sets at creation; the stack status tells a stale or cancelled event from a live one.
     ``cloudwatch:GetMetricStatistics`` has no resource-level permissions.
     """
-    documents = [
-        {
-            "Effect": "Allow",
-            "Action": ["sagemaker:AddTags", "sagemaker:DescribeLabelingJob", "sagemaker:ListTags",
-                       "sagemaker:StopLabelingJob"],
-            "Resource": p.arn("sagemaker", "labeling-job/*"),
-            "Condition": {"StringEquals": {f"aws:ResourceTag/{STACK_TAG}": Aws.STACK_ID}},
-        },
-        {"Effect": "Allow", "Action": "cloudformation:DescribeStackResource", "Resource": Aws.STACK_ID},
+    return combine([
+        statement(None, ["sagemaker:AddTags", "sagemaker:DescribeLabelingJob", "sagemaker:ListTags",
+                         "sagemaker:StopLabelingJob"],
+                  p.arn("sagemaker", "labeling-job/*"), wildcard_reason="stack-tagged-jobs",
+                  Condition={"StringEquals": {f"aws:ResourceTag/{STACK_TAG}": Aws.STACK_ID}}),
+        statement(None, "cloudformation:DescribeStackResource", Aws.STACK_ID),
         # A renewal tells an idle stop from a person's by the input topic's published-message metric, and
         # points the stack's alarms on the old generation's queue at the new one's.
-        {"Effect": "Allow", "Action": ["cloudwatch:DescribeAlarmsForMetric", "cloudwatch:GetMetricStatistics"],
-         "Resource": "*"},
-        {"Effect": "Allow", "Action": "cloudwatch:PutMetricAlarm",
-         "Resource": p.arn("cloudwatch", f"alarm:{Aws.STACK_NAME}-*")},
-    ]
-    return [iam.PolicyStatement.from_json(document) for document in documents]
+        statement(None, ["cloudwatch:DescribeAlarmsForMetric", "cloudwatch:GetMetricStatistics"], "*",
+                  wildcard_reason="metric-statistics"),
+        statement(None, "cloudwatch:PutMetricAlarm", p.arn("cloudwatch", f"alarm:{Aws.STACK_NAME}-*"),
+                  wildcard_reason="stack-alarms"),
+    ])
+
+
+def policy_statements(statements: Statements) -> List[iam.PolicyStatement]:
+    return [iam.PolicyStatement.from_json(document) for document in statements.statements]
 
 
 def _lambda_role(scope: Construct, construct_id: str, description: str, p: Pseudo) -> iam.Role:
@@ -219,8 +209,9 @@ class JobHandler(Construct):
                 )
             ],
         )
+        stack_jobs = stack_job_statements(p)
         self.stack_jobs_policy = iam.ManagedPolicy(
-            self, "StackJobsPolicy", roles=[self.role], statements=stack_job_statements(p),
+            self, "StackJobsPolicy", roles=[self.role], statements=policy_statements(stack_jobs),
         )
         self.job_policies = PolicyPool(self, "JobPolicies", [self.role])
         self.function = lambda_.Function(
@@ -239,11 +230,7 @@ class JobHandler(Construct):
         self.function.node.add_dependency(self.logs_policy)
         self.function_arn = self.function.function_arn
         acknowledge_wildcard(self.logs_policy, self.log_streams_arn, "lambda-log-streams")
-        acknowledge_wildcards(self.stack_jobs_policy, [
-            (nag_resource(self, p.arn("sagemaker", "labeling-job/*")), "stack-tagged-jobs"),
-            ("*", "metric-statistics"),
-            (nag_resource(self, p.arn("cloudwatch", f"alarm:{Aws.STACK_NAME}-*")), "stack-alarms"),
-        ])
+        acknowledge_statements(self.stack_jobs_policy, stack_jobs)
         acknowledge_lambda_placement(self.function)
         ignore_redundant_role_dependency(self.function)
         self._renewal_rule: Optional[events.Rule] = None
@@ -251,15 +238,16 @@ class JobHandler(Construct):
         self._notifications_policies: Optional[PolicyPool] = None
 
     @staticmethod
-    def of(stack: Stack) -> JobHandler:
+    def of(scope: IConstruct) -> JobHandler:
         """The stack's handler, created on first use: one per stack, however many jobs."""
-        existing = stack.node.try_find_child(HANDLER_ID)
-        return existing if isinstance(existing, JobHandler) else JobHandler(stack, HANDLER_ID)
+        return stack_singleton(scope, HANDLER_ID, JobHandler, JobHandler)
 
-    def allow_job(self, statements: Sequence[iam.PolicyStatement]) -> iam.ManagedPolicy:
-        """Add one job's statements to the handler's policies; the job must depend on the result."""
+    def allow_job(self, statements: Statements) -> iam.ManagedPolicy:
+        """Add one job's statements to the handler's policies (their wildcards acknowledged); the job must
+        depend on the result."""
         policy = self.job_policies.policy_for_next_job()
-        policy.add_statements(*statements)
+        policy.add_statements(*policy_statements(statements))
+        acknowledge_statements(policy, statements)
         return policy
 
     def renew_after_idle_stop(self, job_name_prefix: str) -> events.Rule:

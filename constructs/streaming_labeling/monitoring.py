@@ -26,10 +26,7 @@ from typing import Any, Dict, List, Optional, Sequence, Union
 
 from aws_cdk import Duration, Fn
 from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_events as events
-from aws_cdk import aws_events_targets as targets
-from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from .conventions import QUEUE_PREFIX
@@ -116,12 +113,12 @@ def build_alarms(
     oldest_age: cloudwatch.Metric,
     failed_deliveries: cloudwatch.Metric,
     arn_prefix: str,
-    action_topic: sns.ITopic,
+    action: cloudwatch.IAlarmAction,
+    job_ended_target: events.IRuleTarget,
     stalled_after: Duration,
     evaluation_periods: int,
 ) -> JobAlarms:
-    """The alarms of one job, each notifying ``action_topic``."""
-    action = cloudwatch_actions.SnsAction(action_topic)
+    """The alarms of one job, each with ``action``; the job-ended rule sends to ``job_ended_target``."""
     stalled = cloudwatch.Alarm(
         scope,
         "StalledBacklogAlarm",
@@ -154,6 +151,6 @@ def build_alarms(
         "JobEndedRule",
         description="A generation of the labeling job failed or stopped (an idle stop is renewed, unless turned off).",
         event_pattern=state_change_pattern(arn_prefix, [JobStatus.FAILED, JobStatus.STOPPED]),
-        targets=[targets.SnsTopic(action_topic)],
+        targets=[job_ended_target],
     )
     return JobAlarms(stalled_backlog=stalled, failed_deliveries=failed, job_ended=ended)

@@ -11,15 +11,15 @@ must be allowed (CORS) to load those objects.
 from __future__ import annotations
 
 from types import MappingProxyType
-from typing import List, Mapping, Optional, Sequence, Tuple
+from typing import List, Mapping, Optional, Sequence, Set, Tuple
 
-from aws_cdk import Annotations, Stack, Token
+from aws_cdk import Stack, Token
 from aws_cdk import aws_s3 as s3
 from constructs import IConstruct
 
+from .compliance import WARNING_UPSTREAM_CORS, warn
+from .policies import Statements, combine, statement
 from .task_types import TaskType
-
-WARNING_UPSTREAM_CORS = "streaming-labeling:UpstreamBucketCorsNotManaged"
 
 _BOX = ("BOUNDING_BOX", "ADJUSTMENT_BOUNDING_BOX")
 _MASK = ("SEMANTIC_SEGMENTATION", "ADJUSTMENT_SEMANTIC_SEGMENTATION")
@@ -120,35 +120,55 @@ def raise_for_other_environment(path: str, upstream: IConstruct, stack: Stack) -
         raise UpstreamEnvironmentError(f"StreamingLabelingJob {path}: {errors[0]}")
 
 
-def upstream_object_arns(
-    input_bucket_arn: Optional[str], output_bucket_arn: str, output_prefixes: Sequence[str]
-) -> List[str]:
-    """What the upstream job's output messages point at: its input objects and its labels (masks)."""
-    arns = [f"{input_bucket_arn}/*"] if input_bucket_arn else []
-    return arns + [f"{output_bucket_arn}/{prefix}*" for prefix in output_prefixes]
+def upstream_statements(
+    *, input_bucket_arn: Optional[str], output_bucket_arn: str, output_prefixes: Sequence[str],
+    key_arn: Optional[str],
+) -> Statements:
+    """What a chained job's role reads of its upstream job: what the upstream job's output messages point at
+    (its input objects and its labels, masks), decrypted with its key (``key_arn``: None when the two jobs
+    share one, which ``UseKey`` covers)."""
+    objects = [f"{input_bucket_arn}/*"] if input_bucket_arn else []
+    objects += [f"{output_bucket_arn}/{prefix}*" for prefix in output_prefixes]
+    parts = [statement("ReadUpstreamObjects", ["s3:GetObject"], objects, wildcard_reason="object-keys")]
+    if key_arn:
+        parts.append(statement("UseUpstreamKey", ["kms:Decrypt", "kms:DescribeKey"], [key_arn]))
+    return combine(parts)
 
 
-def allow_workers_to_load(scope: IConstruct, buckets: Sequence[Optional[s3.IBucket]], rule: s3.CorsRule,
-                          already: List[str]) -> None:
-    """Workers' browsers load the upstream objects: the upstream buckets get the CORS rule the UI needs.
+def open_bucket_to_workers(requester: IConstruct, bucket: s3.IBucket, rule: s3.CorsRule, opened: Set[str]) -> None:
+    """Workers' browsers load an upstream job's objects: its bucket gets the CORS rule the UI needs, once.
 
-    Buckets the library did not create cannot be changed here; a warning says what to add.
-    ``already`` holds the node paths of buckets given the rule, so that chained jobs add it once.
+    A bucket the library did not create cannot be changed here; a warning on ``requester`` says what to add.
+    ``opened`` holds the node paths of buckets already given the rule (the upstream job's own memory).
     """
-    for bucket in buckets:
-        if bucket is None:
-            continue
-        if isinstance(bucket, s3.Bucket):
-            path = bucket.node.path
-            if path not in already:
-                already.append(path)
-                bucket.add_cors_rule(
-                    allowed_methods=list(rule.allowed_methods), allowed_origins=list(rule.allowed_origins),
-                    exposed_headers=list(rule.exposed_headers or []),
-                )
-        else:
-            Annotations.of(scope).add_warning_v2(
-                WARNING_UPSTREAM_CORS,
-                f"input_from: the upstream bucket {bucket.node.path} was not created by the library; add a CORS "
-                "rule allowing GET from any origin to it, or workers' browsers cannot load its objects.",
+    if isinstance(bucket, s3.Bucket):
+        path = bucket.node.path
+        if path not in opened:
+            opened.add(path)
+            bucket.add_cors_rule(
+                allowed_methods=list(rule.allowed_methods), allowed_origins=list(rule.allowed_origins),
+                exposed_headers=list(rule.exposed_headers or []),
             )
+    else:
+        warn(requester, WARNING_UPSTREAM_CORS, bucket=bucket.node.path)
+
+
+def imported_upstream_errors(
+    upstream_path: str, task_type: TaskType, upstream_task_type: Optional[TaskType], *,
+    labels_given: bool, upstream_labels: Sequence[str], source_label_attribute_name: Optional[str],
+    upstream_label_attribute_name: Optional[str],
+) -> List[str]:
+    """What a job chained to an imported job needs that ``from_job_attributes`` was not given."""
+    errors = []
+    if upstream_task_type is None and not task_type.is_custom:
+        errors.append(f"input_from: the imported job {upstream_path} was given no task_type; pass "
+                      "task_type= to from_job_attributes, so that the pairing of the two jobs can be checked")
+    if task_type.is_adjustment_or_verification:
+        if source_label_attribute_name is None and upstream_label_attribute_name is None:
+            errors.append(f"input_from: the imported job {upstream_path} was given no label_attribute_name, "
+                          f"which task type {task_type.name} reviews; pass label_attribute_name= to "
+                          "from_job_attributes, or source_label_attribute_name= to this job")
+        if not labels_given and not upstream_labels:
+            errors.append(f"input_from: the imported job {upstream_path} was given no labels, which task type "
+                          f"{task_type.name} reviews; pass labels= to from_job_attributes or to this job")
+    return errors

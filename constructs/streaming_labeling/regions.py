@@ -37,22 +37,28 @@ def mapping_suffix(accounts: Mapping[str, str]) -> str:
     return hashlib.sha256(table.encode()).hexdigest()[:8]
 
 
+def region_errors(region: Optional[str], accounts: Optional[Mapping[str, str]]) -> List[str]:
+    """A synth error for a known region without built-in Lambdas (an environment-agnostic stack: none)."""
+    table = accounts or BUILT_IN_LAMBDA_ACCOUNTS
+    return [unsupported_region_message(region, dict(table))] if region is not None and region not in table else []
+
+
 class BuiltInArns:
     """ARNs of the AWS-owned PRE-/ACS- Lambdas and worker UI for one task type."""
 
-    def __init__(self, stack: Stack, task_type: TaskType, accounts: Optional[Mapping[str, str]] = None) -> None:
+    def __init__(self, stack: Stack, task_type: TaskType, accounts: Optional[Mapping[str, str]] = None,
+                 state: Optional[StackState] = None) -> None:
         self.accounts: Dict[str, str] = dict(accounts or BUILT_IN_LAMBDA_ACCOUNTS)
         self.task_type = task_type
-        state = StackState.of(stack)
-        self.errors: List[str] = []
-        if state.region_is_token:
-            self._region = state.pseudo.region
+        state = state or StackState.of(stack)
+        env = state.env
+        self.errors: List[str] = region_errors(None if env.region_is_token else env.region, self.accounts)
+        if env.region_is_token:
+            self._region = env.pseudo.region
             self._account = self._account_lookup(stack, state)
         else:
-            self._region = state.region
-            self._account = self.accounts.get(state.region, "000000000000")
-            if state.region not in self.accounts:
-                self.errors.append(unsupported_region_message(state.region, self.accounts))
+            self._region = env.region
+            self._account = self.accounts.get(env.region, "000000000000")
 
     def _account_lookup(self, stack: Stack, state: StackState) -> str:
         """``Fn::FindInMap`` of the region's account in this table's mapping, made once per stack and table.
@@ -61,15 +67,15 @@ class BuiltInArns:
         so every job's table takes effect.
         """
         suffix = mapping_suffix(self.accounts)
-        if suffix not in state.account_lookups:
+        if suffix not in state.lookups.accounts:
             mapping = CfnMapping(
                 stack,
                 MAPPING_ID + suffix,
                 mapping={region: {"account": account} for region, account in sorted(self.accounts.items())},
             )
-            state.account_lookups[suffix] = mapping.find_in_map(state.pseudo.region, "account")
+            state.lookups.accounts[suffix] = mapping.find_in_map(state.env.pseudo.region, "account")
             self._region_rule(stack, RULE_ID + suffix)
-        return state.account_lookups[suffix]
+        return state.lookups.accounts[suffix]
 
     def _region_rule(self, stack: Stack, rule_id: str) -> None:
         regions = sorted(self.accounts)

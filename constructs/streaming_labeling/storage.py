@@ -12,6 +12,7 @@ from constructs import Construct
 
 from .compliance import acknowledge, pin_security_flags
 from .props import Required, consolidate
+from .state import stack_singleton
 
 #: CORS that Ground Truth needs for image tasks: workers' browsers GET the objects.
 IMAGE_CORS = s3.CorsRule(
@@ -62,11 +63,10 @@ class AccessLogs(Construct):
 
     @staticmethod
     def of(scope: Construct, *, removal_policy: RemovalPolicy) -> s3.Bucket:
-        stack = Stack.of(scope)
-        existing = stack.node.try_find_child(ACCESS_LOGS_ID)
-        logs = existing if isinstance(existing, AccessLogs) else AccessLogs(stack, ACCESS_LOGS_ID,
-                                                                           removal_policy=removal_policy)
-        return logs.bucket
+        def make(stack: Stack, construct_id: str) -> AccessLogs:
+            return AccessLogs(stack, construct_id, removal_policy=removal_policy)
+
+        return stack_singleton(scope, ACCESS_LOGS_ID, AccessLogs, make).bucket
 
 
 def _bucket_requirements(key: kms.IKey, notifications_role: Optional[iam.IRole]) -> Dict[str, Required]:

@@ -186,9 +186,9 @@ def _duck(attribute: str) -> TypeCheck:
 
 
 def _job(value: Any) -> Optional[str]:
-    from .job import StreamingLabelingJob  # job.py imports this module
+    from .base import StreamingLabelingJobBase  # base.py imports this module's importers
 
-    return None if isinstance(value, StreamingLabelingJob) else ""
+    return None if isinstance(value, StreamingLabelingJobBase) else ""
 
 
 @dataclass(frozen=True)
@@ -227,7 +227,8 @@ PROP_TYPES: Mapping[str, PropType] = MappingProxyType({
     "max_concurrent_tasks": PropType("an int", _integer),
     "label_attribute_name": PropType("a str", _instance(str)),
     "source_label_attribute_name": PropType("a str", _instance(str)),
-    "input_from": PropType("a StreamingLabelingJob (the upstream job)", _job),
+    "input_from": PropType("a StreamingLabelingJob (the upstream job, or one of from_job_attributes)",
+                          _job),
     "job_name_prefix": PropType("a str", _instance(str)),
     "initial_manifest_uri": PropType("a str, e.g. 's3://my-bucket/manifests/start.manifest'", _instance(str)),
     "tags": PropType("a mapping of str to str, e.g. {'team': 'vision'}", _string_map),
