@@ -15,13 +15,15 @@ sleeps and hangs advance, so waits of minutes take no time.
 from __future__ import annotations
 
 import datetime
-import importlib.util
+import importlib
 import json
+import sys
 import threading
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import cache
 from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
 from types import ModuleType
 from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -34,18 +36,67 @@ from botocore.exceptions import EndpointConnectionError, ReadTimeoutError
 from .cfn import STACK_ID
 from .conftest import ROOT
 
-HANDLER_FILE = ROOT / "constructs" / "streaming_labeling" / "handler" / "index.py"
+HANDLER_DIR = ROOT / "constructs" / "streaming_labeling" / "handler"
+HANDLER_FILE = HANDLER_DIR / "index.py"
 ROLE_ARN = "arn:aws:iam::111122223333:role/gt-role"
 TOPIC_ARN = "arn:aws:sns:us-east-1:111122223333:input"
 ACCOUNT_ARN = "arn:aws:sagemaker:us-east-1:111122223333"
 
 
-def load_handler() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("labeling_job_handler", HANDLER_FILE)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+#: The asset's modules, in the order ``LoadedHandler`` looks a name up in.
+HANDLER_MODULES = ("index", "protocol", "lifecycle", "renewal", "jobs", "queues", "names", "retry", "shared")
+
+
+class LoadedHandler:
+    """The asset's modules as Lambda loads them, as one namespace for tests.
+
+    ``h.module.job_name`` is found in the module that defines it, and setting an attribute sets it
+    there (``monkeypatch.setattr(h.module, "put_config_object", ...)`` reaches its callers). The
+    seams (``clock``, ``sleep``, ``jitter``, ``wall``, ``make_client``) are the ``retry`` module's.
+    """
+
+    def __init__(self, modules: Dict[str, ModuleType]) -> None:
+        object.__setattr__(self, "modules", modules)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._owner(name), name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        setattr(self._owner(name), name, value)
+
+    def _owner(self, name: str) -> ModuleType:
+        modules: Dict[str, ModuleType] = object.__getattribute__(self, "modules")
+        for module in modules.values():
+            value = vars(module).get(name, _MISSING)
+            if value is not _MISSING and not isinstance(value, ModuleType):
+                return module
+        raise AttributeError(f"no module of the handler defines {name!r}")
+
+
+_MISSING = object()
+
+
+def load_handler() -> LoadedHandler:
+    """A fresh copy of the asset's modules, imported as Lambda imports them (the folder on ``sys.path``).
+
+    Modules of those names imported before are set aside and put back, so every load has its own
+    module state (seams, client caches) and nothing of it stays in ``sys.modules``.
+    """
+    names = sorted(path.stem for path in HANDLER_DIR.glob("*.py"))
+    assert set(HANDLER_MODULES) == set(names), names
+    saved = {name: sys.modules.pop(name) for name in names if name in sys.modules}
+    sys.path.insert(0, str(HANDLER_DIR))
+    try:
+        importlib.import_module("index")
+        modules = {name: sys.modules[name] for name in HANDLER_MODULES}
+    finally:
+        sys.path.remove(str(HANDLER_DIR))
+        for name in names:
+            sys.modules.pop(name, None)
+        sys.modules.update(saved)
+    for module in modules.values():
+        assert Path(str(module.__file__)).parent == HANDLER_DIR, module
+    return LoadedHandler(modules)
 
 
 class FakeClock:
@@ -543,11 +594,12 @@ class Harness:
     def __init__(self, server: ResponseServer) -> None:
         self.module = load_handler()
         self.clock = FakeClock()
-        self.module.clock = self.clock
-        self.module.sleep = self.clock.sleep
-        self.module.jitter = lambda: 1.0
         self.world = World(self.clock)
-        self.module.make_client = self.world.make_client
+        seams = self.module.modules["retry"]  # the one module that holds them
+        seams.clock = self.clock
+        seams.sleep = self.clock.sleep
+        seams.jitter = lambda: 1.0
+        seams.make_client = self.world.make_client
         self.server = server
         self.server.reset()
         self.context: Optional[FakeContext] = None
