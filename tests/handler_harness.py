@@ -240,6 +240,8 @@ class World:
         self.failure_reason = "Workteam not found in this region"
         self.stop_stays_stopping = False
         self.timeouts_seen: List[tuple[float, float]] = []
+        #: Every call's start on the clock, with its client's connect and read timeouts.
+        self.attempts: List[tuple[float, float, float]] = []
         #: Jobs get a GroundTruth- queue in moto, subscribed to their input topic, as the service does.
         self.subscribe_queues = False
         #: Called with a job's name when it turns InProgress.
@@ -282,6 +284,7 @@ class World:
 
         def record(params: Dict[str, Any], model: Any, **_: Any) -> None:
             self.calls.append((model.name, self.clock.now, dict(params)))
+            self.attempts.append((self.clock.now, *timeouts))
 
         def answer(request: Any, event_name: str, **_: Any) -> Optional[AWSResponse]:
             operation = event_name.rsplit(".", 1)[-1]

@@ -558,7 +558,9 @@ def test_every_call_and_retry_fits_in_the_time_left(server: ResponseServer) -> N
     assert response["Status"] == "FAILED"
     assert h.context is not None and h.clock.now <= h.context.end
     assert all(connect + read <= 30 for connect, read in h.world.timeouts_seen)
-    assert max(read for _, read in h.world.timeouts_seen) <= h.module.READ_TIMEOUT_SECONDS
+    # Each attempt, a hang included, ends before the Lambda must have answered (its safety margin left).
+    assert len(h.world.attempts) > 3
+    assert all(start + connect + read <= h.context.end - 20 for start, connect, read in h.world.attempts)
 
 
 def test_an_undeliverable_response_is_given_up_before_the_lambda_ends(server: ResponseServer) -> None:

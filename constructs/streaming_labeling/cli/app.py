@@ -20,6 +20,7 @@ from rich.live import Live
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from ..handler import shared
 from .errors import INTERRUPTED, CliError, Group
 from .journal import Journal
 from .sender import Failure, InputError, Item, Outcome, Publisher, Tally, numbered_lines, s3_item, text_items
@@ -139,11 +140,11 @@ def open_text(path: str) -> IO[bytes]:
 
 
 def split_s3_uri(uri: str) -> Tuple[str, str]:
-    if not uri.startswith("s3://") or not uri[len("s3://"):].partition("/")[0]:
+    try:
+        return shared.split_s3_uri(uri)
+    except ValueError as error:
         raise click.BadParameter(f"{uri!r} is not an s3:// URI; expected s3://bucket/prefix",
-                                 param_hint="--s3-prefix")
-    bucket, _, prefix = uri[len("s3://"):].partition("/")
-    return bucket, prefix
+                                 param_hint="--s3-prefix") from error
 
 
 def s3_items(aws: Aws, bucket: str, prefix: str, done: Optional[Journal], tally: Tally) -> Iterator[Item]:
@@ -376,7 +377,7 @@ def job_state(ctx: Context, job_name: str) -> Dict[str, Any]:
     job, family = current_job(ctx.aws, job_name)
     job_name = str(job["LabelingJobName"])
     counters = job.get("LabelCounters", {})
-    running = any(g.status in ("Initializing", "InProgress") for g in family)
+    running = any(g.status in shared.ACTIVE_STATUSES for g in family)
     held = holding_queue_depth(ctx.aws, job)
     return {
         "job_name": job_name,

@@ -25,6 +25,8 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
+from ..handler import shared
+
 INTERRUPTED = 130
 
 NO_CREDENTIALS = ("No AWS credentials found: run `aws configure`, set AWS_PROFILE or AWS_ACCESS_KEY_ID/"
@@ -41,11 +43,10 @@ FATAL_CODES = frozenset({
     "403", "404",
 })
 
-# Faults on the service's side or of the network, worth another try.
-TRANSIENT_CODES = frozenset({
-    "Throttling", "ThrottlingException", "ThrottledException", "TooManyRequestsException",
-    "RequestLimitExceeded", "InternalError", "InternalFailure", "ServiceUnavailable", "KMSThrottling",
-    "KMSThrottlingException", "500", "502", "503", "504",
+# Faults on the service's side or of the network, worth another try: the handler's throttling and
+# server-fault codes, KMS's throttling, and the bare HTTP statuses S3 gives for them.
+TRANSIENT_CODES = shared.THROTTLING_CODES | shared.SERVER_FAULT_CODES | frozenset({
+    "KMSThrottling", "KMSThrottlingException", "500", "502", "503", "504",
 })
 TRANSIENT_ERRORS = (EndpointConnectionError, ConnectionClosedError, ConnectTimeoutError, ReadTimeoutError)
 

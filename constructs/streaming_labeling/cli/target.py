@@ -12,11 +12,12 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ..conventions import INPUT_BUCKET_TAG, QUEUE_PREFIX, RESOURCE_TAG, STOPPED_BY_TAG
+from ..handler import shared
+from ..handler.shared import INPUT_BUCKET_TAG, QUEUE_PREFIX, RESOURCE_TAG, STOPPED_BY_TAG
 from .errors import NO_CREDENTIALS, CliError, code_of, explain
 
-TAKES_DATA = ("InProgress",)
-ENDED = ("Stopping", "Stopped", "Completed", "Failed")
+TAKES_DATA = (shared.IN_PROGRESS,)
+ENDED = shared.FINISHED_STATUSES
 
 REGION = re.compile(r"^(?![0-9]+$)(?!-)[a-zA-Z0-9-]{1,63}(?<!-)$")  # botocore's own check (a host label)
 TOPIC_ARN = re.compile(r"^arn:aws[a-z-]*:sns:([a-z0-9-]+):(\d{12}):([A-Za-z0-9_-]{1,256}(\.fifo)?)$")
@@ -108,10 +109,7 @@ def check_bucket(aws: Aws, bucket: str) -> None:
 
 def is_missing_job(error: ClientError) -> bool:
     info = error.response.get("Error", {})
-    code, message = str(info.get("Code", "")), str(info.get("Message", "")).lower()
-    return code == "ResourceNotFound" or (code == "ValidationException" and
-                                          any(hint in message for hint in ("not found", "could not find",
-                                                                           "does not exist")))
+    return shared.is_job_not_found(str(info.get("Code", "")), str(info.get("Message", "")))
 
 
 def describe_job(aws: Aws, job_name: str) -> Dict[str, Any]:
@@ -179,7 +177,7 @@ def current_job(aws: Aws, job_name: str) -> Tuple[Dict[str, Any], List[Generatio
     """
     job = describe_job(aws, job_name)
     family = generations(aws, job)
-    running = [g for g in family if g.status in ("Initializing", "InProgress")]
+    running = [g for g in family if g.status in shared.ACTIVE_STATUSES]
     chosen = (running or family)[-1]
     if chosen.name != job_name:
         job = describe_job(aws, chosen.name)
@@ -244,8 +242,8 @@ def holding_queue_depth(aws: Aws, job: Dict[str, Any]) -> Optional[int]:
     prefix = next((uri.rsplit(f"{name}/", 1)[0] for uri in uris if isinstance(uri, str) and f"/{name}/" in uri), None)
     if not resource or not prefix:
         return None
-    bucket, _, key = f"{prefix}{resource}/resource.json"[len("s3://"):].partition("/")
     try:
+        bucket, key = shared.split_s3_uri(f"{prefix}{resource}/{shared.RESOURCE_RECORD}")
         record = json.loads(aws.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read())
         url = record["ResourceProperties"].get("HoldingQueueUrl")
         if not url:
