@@ -129,3 +129,19 @@ def resources_of_type(template: Dict[str, Any], kind: str, under: Optional[str] 
         for logical, resource in template["Resources"].items()
         if resource["Type"] == kind and (under is None or logical.startswith(under))
     }
+
+
+def only_resource(template: Dict[str, Any], kind: str, under: Optional[str] = None) -> Dict[str, Any]:
+    """The one resource of a type (whose logical id starts with ``under``); fails naming what was found."""
+    found = resources_of_type(template, kind, under)
+    assert len(found) == 1, (kind, under, list(found))
+    return next(iter(found.values()))
+
+
+def policy_statements(template: Dict[str, Any], policy_prefix: str) -> list[Dict[str, Any]]:
+    """Every statement of the inline and managed policies whose logical ids start with ``policy_prefix``."""
+    policies = {
+        **resources_of_type(template, "AWS::IAM::Policy", policy_prefix),
+        **resources_of_type(template, "AWS::IAM::ManagedPolicy", policy_prefix),
+    }
+    return [s for p in policies.values() for s in p["Properties"]["PolicyDocument"]["Statement"]]

@@ -7,7 +7,8 @@ become strings, as CloudFormation passes them to a custom resource.
 
 from __future__ import annotations
 
-from typing import Any, Dict
+import json
+from typing import Any, Dict, List, Sequence
 
 ACCOUNT = "111122223333"
 #: The stack id deploy-time resolution gives ``AWS::StackId`` (the handler tests' events carry it too).
@@ -71,3 +72,11 @@ def custom_resource_properties(template: Dict[str, Any], logical_id: str, region
     ids = physical_ids(template, region)
     properties: Dict[str, Any] = resolve(template["Resources"][logical_id]["Properties"], template, region, ids)
     return properties
+
+
+def cfn_lint_findings(template: Dict[str, Any], ignore_checks: Sequence[str] = ()) -> List[str]:
+    """cfn-lint's errors and warnings on a synthesized template (us-east-1 schemas), one line each."""
+    from cfnlint.api import ManualArgs, lint
+
+    matches = lint(json.dumps(template), regions=["us-east-1"], config=ManualArgs(ignore_checks=list(ignore_checks)))
+    return [f"{m.rule.id} {m.message} at {'/'.join(map(str, m.path))}" for m in matches]

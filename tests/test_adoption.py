@@ -37,8 +37,7 @@ def warnings_of(stack: cdk.Stack) -> List[str]:
 
 
 def only(template: Dict[str, Any], kind: str, prefix: str) -> Dict[str, Any]:
-    (resource,) = apps.resources_of_type(template, kind, under=prefix).values()
-    props: Dict[str, Any] = resource["Properties"]
+    props: Dict[str, Any] = apps.only_resource(template, kind, prefix)["Properties"]
     return props
 
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 from typing import Any, Dict, List
 
 import pytest
-from cfnlint.api import ManualArgs, lint
 
 from . import apps
+from .cfn import cfn_lint_findings
 
 # No check is ignored globally. aws-cdk-lib's Lambda functions carry a DependsOn on the role they
 # also reference (W3005); the construct writes an ignore for that one check on those resources.
@@ -27,9 +27,4 @@ def templates() -> Dict[str, Dict[str, Any]]:
 
 @pytest.mark.parametrize("name", ["example", "bring-your-own", "destroy", "catalog-us-east-1"])
 def test_templates_have_no_cfn_lint_errors_or_warnings(name: str) -> None:
-    import json
-
-    template = templates()[name]
-    matches = lint(json.dumps(template), regions=["us-east-1"], config=ManualArgs(ignore_checks=IGNORED))
-    findings: List[str] = [f"{m.rule.id} {m.message} at {'/'.join(map(str, m.path))}" for m in matches]
-    assert findings == []
+    assert cfn_lint_findings(templates()[name], IGNORED) == []

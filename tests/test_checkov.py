@@ -12,6 +12,8 @@ import pytest
 from . import apps
 from .conftest import ROOT
 
+pytestmark = pytest.mark.slow  # the e2e / local-cloud loop: deselect with -m 'not slow'
+
 CHECKOV = ROOT / ".tools" / "checkov" / "bin" / "checkov"
 SKIPS = json.loads((ROOT / "compliance" / "checkov-skips.json").read_text())["skips"]
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 from typing import Any, Dict, List
 
@@ -30,6 +31,16 @@ def expected(lines: List[str]) -> List[bytes]:
 
 def source_ref(uri: str) -> bytes:
     return json.dumps({"source-ref": uri, "dataset-objectid-attribute-name": "source-ref"}).encode()
+
+
+def table_rows(stdout: str) -> Dict[str, str]:
+    """The two-column rows of the status table, by their first cell (the last table, with --watch)."""
+    rows: Dict[str, str] = {}
+    for line in stdout.splitlines():
+        cells = [cell.strip() for cell in re.split(r"[│|┃]", line)]
+        if len(cells) == 4 and cells[1]:
+            rows[cells[1]] = cells[2]
+    return rows
 
 
 def upload_key(content: bytes, name: str) -> str:
@@ -132,10 +143,12 @@ def test_status_shows_counters_backlog_and_failure_reason(local_aws: LocalAws) -
         sqs.send_message(QueueUrl=queue, MessageBody=text_object(f"waiting {i}"))
     result = local_aws.run("status", "--job-name", "watched-0123456789ab")
     assert result.returncode == 0, result.stderr
-    for fragment in ("Failed", "TotalLabeled", "7", "3 waiting", "Workteam not found"):
-        assert fragment in result.stdout, result.stdout
+    rows = table_rows(result.stdout)
+    assert rows["status"] == "Failed", result.stdout
+    assert (rows["TotalLabeled"], rows["FailedNonRetryableError"], rows["Unlabeled"]) == ("7", "1", "3"), result.stdout
+    assert "3 waiting" in rows["backlog"] and rows["failure reason"] == "Workteam not found", result.stdout
     watched = local_aws.run("status", "--job-name", "watched-0123456789ab", "--watch", "--interval", "0.1")
-    assert watched.returncode == 0 and "Failed" in watched.stdout, "--watch ends when the job has ended"
+    assert watched.returncode == 0 and table_rows(watched.stdout)["status"] == "Failed", "--watch ends when the job has ended"
 
 
 def test_stop_asks_first_unless_yes(local_aws: LocalAws) -> None:
@@ -200,13 +213,12 @@ def test_only_accepted_entries_count_and_faults_are_retried(script: List[Dict[st
 
 def test_the_construct_tags_each_job_with_the_bucket_the_command_line_looks_for() -> None:
     from streaming_labeling.cli.target import INPUT_BUCKET_TAG
-    from streaming_labeling.request import INPUT_BUCKET_TAG as WRITTEN
 
     from . import apps
 
     template, logical = apps.example()
     tags = {tag["Key"]: tag["Value"] for tag in template["Resources"][logical]["Properties"]["Request"]["Tags"]}
-    assert INPUT_BUCKET_TAG == WRITTEN and tags[INPUT_BUCKET_TAG] == {"Ref": next(
+    assert tags[INPUT_BUCKET_TAG] == {"Ref": next(
         name for name in template["Resources"] if name.startswith("AnimalsInputBucket")
         and template["Resources"][name]["Type"] == "AWS::S3::Bucket")}
 

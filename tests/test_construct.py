@@ -18,17 +18,10 @@ from .cfn import custom_resource_properties
 
 
 def one(template: Dict[str, Any], kind: str, under: str = "Animals") -> Dict[str, Any]:
-    found = apps.resources_of_type(template, kind, under)
-    assert len(found) == 1, (kind, list(found))
-    return next(iter(found.values()))
+    return apps.only_resource(template, kind, under)
 
 
-def statements_of(template: Dict[str, Any], policy_prefix: str) -> list[Dict[str, Any]]:
-    policies = {
-        **apps.resources_of_type(template, "AWS::IAM::Policy", policy_prefix),
-        **apps.resources_of_type(template, "AWS::IAM::ManagedPolicy", policy_prefix),
-    }
-    return [s for p in policies.values() for s in p["Properties"]["PolicyDocument"]["Statement"]]
+statements_of = apps.policy_statements
 
 
 @pytest.fixture(scope="module")
@@ -240,12 +233,34 @@ def test_grants_cover_topic_bucket_and_key() -> None:
     job = StreamingLabelingJob(stack, "Job", **apps.job_kwargs(TaskType.IMAGE_MULTI_CLASS))
     producer = iam.Role(stack, "Producer", assumed_by=iam.AccountRootPrincipal())
     consumer = iam.Role(stack, "Consumer", assumed_by=iam.AccountRootPrincipal())
-    assert isinstance(job.grant_send_data(producer), iam.Grant)
-    assert isinstance(job.grant_read_output(consumer), iam.Grant)
+    sent_grant, read_grant = job.grant_send_data(producer), job.grant_read_output(consumer)
+    # The grants went to the roles' own policies (not a resource policy) and name those principals.
+    assert sent_grant.principal_statements and read_grant.principal_statements
+    assert not sent_grant.resource_statements and not read_grant.resource_statements
     template = assertions.Template.from_stack(stack).to_json()
-    sent = json.dumps(statements_of(template, "ProducerDefaultPolicy"))
-    for action in ("sns:Publish", "s3:PutObject", "kms:GenerateDataKey"):
-        assert action in sent, action
-    read = json.dumps(statements_of(template, "ConsumerDefaultPolicy"))
-    for action in ("s3:GetObject", "kms:Decrypt", "sns:Subscribe"):
-        assert action in read, action
+    resources = template["Resources"]
+
+    def actions_on(policy: str) -> Dict[str, set[str]]:
+        """Each action of the policy, with the logical ids its resources reference."""
+        found: Dict[str, set[str]] = {}
+        for statement in statements_of(template, policy):
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            targets = {name for name in resources if name in json.dumps(statement["Resource"])}
+            for action in actions:
+                found.setdefault(action, set()).update(targets)
+        return found
+
+    def logical(kind: str, under: str) -> str:
+        (name,) = apps.resources_of_type(template, kind, under)
+        return name
+
+    key = logical("AWS::KMS::Key", "JobKey")
+    sent = actions_on("ProducerDefaultPolicy")
+    assert sent["sns:Publish"] == {logical("AWS::SNS::Topic", "JobInputTopic")}
+    assert sent["s3:PutObject"] == {logical("AWS::S3::Bucket", "JobInputBucket")}
+    assert sent["kms:GenerateDataKey"] == sent["kms:Decrypt"] == {key}
+    read = actions_on("ConsumerDefaultPolicy")
+    assert read["sns:Subscribe"] == {logical("AWS::SNS::Topic", "JobOutputTopic")}
+    assert read["s3:GetObject*"] == {logical("AWS::S3::Bucket", "JobOutputBucket")}
+    assert read["kms:Decrypt"] == {key}
+    assert "sns:Publish" not in read and "s3:PutObject" not in read, "the consumer only reads"

@@ -24,6 +24,8 @@ from streaming_labeling.testing.images import rectangles_png
 from . import apps
 from .test_local_ground_truth import example, label_pair, shape
 
+pytestmark = pytest.mark.slow  # the e2e / local-cloud loop: deselect with -m 'not slow'
+
 EXAMPLES = Path(__file__).parent / "fixtures" / "ground_truth_output"
 
 

@@ -27,6 +27,7 @@ from streaming_labeling.testing.deploy import Deployer, DeployError
 
 from .cli_fixtures import ACCOUNT, REGION, FakeSageMaker
 
+pytestmark = pytest.mark.slow  # the e2e / local-cloud loop: deselect with -m 'not slow'
 
 class ScriptedSageMaker(FakeSageMaker):
     """The CLI tests' SageMaker, plus CreateLabelingJob (a job InProgress at once), AddTags, Stopping then Stopped."""

@@ -25,6 +25,8 @@ from .local_gt_harness import Cloud, Setup, unique, wait_for
 moto_endpoints, clock, service, cloud = (local_gt_harness.moto_endpoints, local_gt_harness.clock,
                                          local_gt_harness.service, local_gt_harness.cloud)
 
+pytestmark = pytest.mark.slow  # the e2e / local-cloud loop: deselect with -m 'not slow'
+
 EXAMPLES = Path(__file__).parent / "fixtures" / "ground_truth_output"
 DATE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}$")
 TEXT = "The quick brown fox jumps over the lazy dog"

@@ -15,6 +15,8 @@ import pytest
 
 from .conftest import ROOT
 
+pytestmark = pytest.mark.slow  # the e2e / local-cloud loop: deselect with -m 'not slow'
+
 OUTSIDE_APP = '''
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam, aws_kms as kms, aws_s3 as s3, aws_sns as sns

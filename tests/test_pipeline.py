@@ -17,10 +17,7 @@ from streaming_labeling.encryption import account_key_policy
 
 from . import apps
 
-
-def resource(template: Dict[str, Any], kind: str, prefix: str) -> Dict[str, Any]:
-    (found,) = apps.resources_of_type(template, kind, under=prefix).values()
-    return found
+resource = apps.only_resource
 
 
 def statements(template: Dict[str, Any], prefix: str) -> Dict[str, Any]:
@@ -64,11 +61,10 @@ def test_jobs_chained_across_stacks_of_one_app_synthesize() -> None:
     job = resource(review, "Custom::SageMakerStreamingLabelingJob", "Review")["Properties"]
     reference = json.dumps(job["Request"]["InputConfig"])
     assert "BoxesOutputTopic" in reference and ("Fn::GetStackOutput" in reference or "Fn::ImportValue" in reference)
-    from cfnlint.api import ManualArgs, lint
+    from .cfn import cfn_lint_findings
 
     for template in (assertions.Template.from_stack(first).to_json(), review):
-        findings = lint(json.dumps(template), regions=["us-east-1"], config=ManualArgs(ignore_checks=[]))
-        assert [f"{m.rule.id} {m.message}" for m in findings] == []
+        assert cfn_lint_findings(template) == []
     assert json.loads(job["LabelCategoryConfig"])["labels"] == [{"label": "label0"}, {"label": "label1"},
                                                                 {"label": "label2"}]
 
@@ -135,5 +131,5 @@ def test_a_chained_job_asked_for_an_input_bucket_gets_one_without_upload_wiring(
     second = StreamingLabelingJob(stack, "Second", **apps.job_kwargs(TaskType.ADJUSTMENT_BOUNDING_BOX),
                                   input_from=first, create_input_bucket=True)
     template = assertions.Template.from_stack(stack).to_json()
-    assert second.input_bucket is not None and not second.sends_uploads_to_input_topic
+    assert second.input_bucket is not None and not second.uploads_published_to_input_topic
     assert not apps.resources_of_type(template, "Custom::S3BucketNotifications", under="SecondInputBucket")

@@ -10,7 +10,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from .conftest import ROOT
+
+pytestmark = pytest.mark.slow  # the e2e / local-cloud loop: deselect with -m 'not slow'
 
 MARKER = "<!-- tests/test_readme_user_test.py runs this block -->"
 
