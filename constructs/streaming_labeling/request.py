@@ -1,7 +1,7 @@
 """Props to the custom resource's properties: the contract between the construct and its handler.
 
 Pure functions of plain values and token strings, with no resources: the handler
-(``handler/index.py``) adds the job name and the S3 URIs of the files it writes,
+(``handler/jobs.py``) adds the job name and the S3 URIs of the files it writes,
 and sends the result as a ``CreateLabelingJob`` request. ``tests/test_request_contract.py``
 holds every task type's result against botocore's SageMaker model.
 """
