@@ -33,17 +33,34 @@ from .builders import (
     build_topics,
     ordered_after,
 )
-from .compliance import acknowledge_stack_singletons, pin_security_flags, warn_job
+from .compliance import (
+    WARNING_IMPORTED_KEY,
+    WARNING_PUBLIC_CROWD,
+    WARNING_SERVICE_STATUS,
+    acknowledge_stack_singletons,
+    pin_security_flags,
+    warn_job,
+)
 from .job_handler import JobHandler
 from .pipeline import raise_for_other_environment
-from .plan import JobPlan, JobProps, default_job_name_prefix, resolve_plan
+from .plan import DEFAULT_TASK_TIME_LIMIT, JobPlan, JobProps, default_job_name_prefix, resolve_plan
 from .state import StackState
 from .task_types import TaskType
 from .validation import raise_for_prop_types
 from .worker_ui import DEFAULT_VERIFICATION_CATEGORIES, LabelAttribute, VideoAnnotationType
 from .workforce import Workforce
 
-__all__ = ["RESOURCE_TYPE", "IStreamingLabelingJob", "StreamingLabelingJob", "default_job_name_prefix"]
+#: Names this module had before the plan, builders and compliance modules took them.
+__all__ = [
+    "DEFAULT_TASK_TIME_LIMIT",
+    "RESOURCE_TYPE",
+    "WARNING_IMPORTED_KEY",
+    "WARNING_PUBLIC_CROWD",
+    "WARNING_SERVICE_STATUS",
+    "IStreamingLabelingJob",
+    "StreamingLabelingJob",
+    "default_job_name_prefix",
+]
 
 
 @jsii.implements(IValidation)
