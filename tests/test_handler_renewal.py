@@ -137,6 +137,17 @@ def idle_with_an_alarm_on_its_queue(story: Story) -> None:
         Dimensions=[{"Name": "QueueName", "Value": f"GroundTruth-{story.first}"}])
 
 
+def idle_while_the_stack_is_deleted(story: Story) -> None:
+    """The idle stop's event arrives while CloudFormation deletes the stack (its Delete found nothing running)."""
+    idle_with_objects_around_the_gap(story)
+    story.h.world.resource_statuses = ["DELETE_IN_PROGRESS"]
+
+
+def idle_then_deleted_while_the_successor_is_created(story: Story) -> None:
+    idle_with_objects_around_the_gap(story)
+    story.h.world.resource_statuses = ["CREATE_COMPLETE", "DELETE_COMPLETE"]
+
+
 def stopped_by_cloudformation(story: Story) -> None:
     story.deploy()
     story.ten_idle_days()
@@ -229,6 +240,10 @@ ROWS = [
         renewed=False, received=(), raises="CreateLabelingJob failed"),
     Row("a deploy renewed it first: the event finds the successor, starts none, and replays the gap",
         renewed_by_a_deploy_first, received=("gap",)),
+    Row("a stack delete racing the idle stop: not renewed", idle_while_the_stack_is_deleted, renewed=False,
+        received=()),
+    Row("the stack deleted while the successor was created: the successor is stopped, the event raised",
+        idle_then_deleted_while_the_successor_is_created, renewed=False, received=(), raises="was stopped"),
     Row("stopped for CloudFormation (delete, replacement): not renewed", stopped_by_cloudformation, renewed=False,
         received=()),
     Row("stopped with streaming-labeling stop: not renewed", stopped_by_the_cli, renewed=False, received=(),

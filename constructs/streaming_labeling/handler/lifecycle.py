@@ -60,6 +60,8 @@ STALE_STATUSES = {
     "Create": frozenset({"CREATE_COMPLETE", "CREATE_FAILED"}) | DELETED_STATUSES,
     # Updates run in several stack phases (update, rollback), so only a deleted resource is stale.
     "Update": DELETED_STATUSES,
+    # A renewal (the stack's rule, not CloudFormation) of a resource that is being or has been deleted.
+    "Renew": DELETED_STATUSES,
 }
 
 

@@ -24,9 +24,10 @@ from typing import TYPE_CHECKING, Any, Dict, Optional
 from botocore.exceptions import BotoCoreError, ClientError
 
 if TYPE_CHECKING:  # mypy reads the asset as the package streaming_labeling.handler
-    from streaming_labeling.handler import jobs, names, protocol, queues, retry, shared
+    from streaming_labeling.handler import jobs, lifecycle, names, protocol, queues, retry, shared
 else:  # Lambda puts the asset folder on sys.path: its modules are top-level
     import jobs
+    import lifecycle
     import names
     import protocol
     import queues
@@ -159,12 +160,18 @@ def renew(event: Dict[str, Any], context: Any) -> None:
     if not was_idle(deadline, job, stopped_at):
         LOG.info("%s was stopped while not idle (someone stopped it): not renewed", name)
         return
+    try:  # a stack delete racing the idle stop: its Delete may have found nothing running
+        lifecycle.refuse_if_stale(deadline, request)
+    except lifecycle.StaleEvent:
+        LOG.info("%s: resource %s is being or has been deleted: not renewed", name, resource)
+        return
     topic = str(properties["Request"]["InputConfig"]["DataSource"]["SnsDataSource"]["SnsTopicArn"])
     successor, running = jobs.claim_name(deadline, request)
     subscriptions = Subscriptions(topic, successor)
     if running is None:
         library_tags = jobs.library_tags(request, resource)
         jobs.start_job(deadline, jobs.build_request(deadline, successor, properties, library_tags), properties)
+        lifecycle.stop_if_cancelled(deadline, request, successor)  # deleted while it was being created
         subscriptions.look(deadline)  # at once: the service subscribes while the job initializes
         running = jobs.wait_until_running(deadline, successor, on_look=subscriptions.look)
         subscriptions.look(deadline)
