@@ -13,3 +13,6 @@ if _NODE_BIN.is_dir():
 
 # The command line tests' local AWS endpoint (moto server and a scripted SageMaker).
 from .cli_fixtures import local_aws  # noqa: E402,F401
+
+# The handler tests' stand-in for CloudFormation's response URL.
+from .handler_harness import server  # noqa: E402,F401

@@ -25,10 +25,11 @@ from functools import cache
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Callable, Dict, List, Optional, Tuple, Union
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple, Union
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import boto3
+import pytest
 from botocore.awsrequest import AWSResponse
 from botocore.config import Config
 from botocore.exceptions import EndpointConnectionError, ReadTimeoutError
@@ -629,3 +630,11 @@ class Harness:
         response: Dict[str, Any] = json.loads(raw)
         response["raw"] = raw
         return response
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[ResponseServer]:
+    """The stand-in for CloudFormation's response URL, one per test module."""
+    srv = ResponseServer()
+    yield srv
+    srv.close()

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, Iterator, List, Optional, Set, Tuple
+from typing import Any, Callable, Dict, List, Optional, Set, Tuple
 
 import pytest
 
@@ -437,13 +437,6 @@ ROWS = [
                              ("without a host", "https:///path"), ("of another scheme", "ftp://example.com/x"))
     ],
 ]
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[ResponseServer]:
-    srv = ResponseServer()
-    yield srv
-    srv.close()
 
 
 @pytest.mark.parametrize("row", ROWS, ids=[row.id for row in ROWS])

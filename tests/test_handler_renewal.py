@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import pytest
 
@@ -256,13 +256,6 @@ ROWS = [
     Row("a Failed job: not renewed", failed, status="Failed", renewed=False, received=(), old_queue_gone=False),
     Row("a job of another stack: not renewed", another_stack, renewed=False, received=(), old_queue_gone=False),
 ]
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[ResponseServer]:
-    srv = ResponseServer()
-    yield srv
-    srv.close()
 
 
 @pytest.mark.parametrize("row", ROWS, ids=[row.id for row in ROWS])
