@@ -46,8 +46,8 @@ def text_stack(name: str) -> Any:
     job = StreamingLabelingJob(
         stack, "Sentiment", task_type=TaskType.TEXT_MULTI_CLASS, labels=["positive", "negative"],
         workforce=Workforce.private("arn:aws:sagemaker:us-east-1:123456789012:workteam/private-crowd/team"),
-        task_title="Positive or negative?", task_description="Pick the sentiment", max_concurrent_tasks=5000,
-    )
+        task_title="Positive or negative?", task_description="Pick the sentiment",
+    )  # the default configuration: the service's MaxConcurrentTaskCount (1,000)
     cdk.CfnOutput(stack, "InputTopic", value=job.input_topic.topic_arn)
     cdk.CfnOutput(stack, "OutputTopic", value=job.output_topic.topic_arn)
     stack.job = job  # type: ignore[attr-defined]
