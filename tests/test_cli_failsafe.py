@@ -58,7 +58,7 @@ def interrupt(process: subprocess.Popen[str]) -> tuple[float, str]:
 def test_ctrl_c_stops_promptly_and_a_rerun_with_the_journal_sends_the_rest_once(local_aws: LocalAws,
                                                                                  tmp_path: Path) -> None:
     env = local_aws.scripted_sns()
-    local_aws.sns.latency = 0.05
+    local_aws.sns.latency = 0.25  # 10,000 lines take ~4 s at 64 batches in flight: Ctrl-C lands mid-run
     lines = [f"sentence {i}" for i in range(10_000)]
     source = tmp_path / "big.txt"
     source.write_text("\n".join(lines) + "\n", encoding="utf-8")
