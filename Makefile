@@ -10,7 +10,7 @@ STAMP_CHECKOV := .tools/checkov/.installed
 # Node 22 and the venv's python come first, so the CDK CLI and jsii use them.
 export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: install synth test lint typecheck unit bench bench-send bench-local demo clean test-newest-cdk dist
+.PHONY: install synth test lint typecheck unit bench bench-send bench-local bench-labels demo clean test-newest-cdk dist
 
 install: $(STAMP_PY) $(STAMP_NODE) $(STAMP_CHECKOV)
 
@@ -87,6 +87,11 @@ bench-send: $(STAMP_PY)
 # The local Ground Truth: the example app's deploy, and 1,000 text objects from send to their labels.
 bench-local: $(STAMP_PY) $(STAMP_NODE)
 	python bench/local_bench.py --objects $(or $(OBJECTS),1000) --repeats $(or $(REPEATS),3)
+
+# `streaming-labeling labels` over 10,000 and 100,000 labeled boxes in two generations on the local Ground Truth:
+# time and peak memory of --format manifest and --format coco.
+bench-labels: $(STAMP_PY)
+	python bench/labels_bench.py --objects $(or $(OBJECTS),10000 100000) --repeats $(or $(REPEATS),3)
 
 # The whole loop of the example app on the local Ground Truth (no AWS account): deploy, send, label, read,
 # destroy. Labeled vehicle images with their boxes land in demo-output/.
