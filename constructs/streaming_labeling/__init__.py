@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .base import IStreamingLabelingJob, StreamingLabelingJobBase
     from .job import StreamingLabelingJob
+    from .labels import LabelsError, read_labels
     from .monitoring import JobAlarms, JobStatus
     from .task_types import BUILT_IN_LAMBDA_ACCOUNTS, InputModality, TaskType
     from .worker_ui import LabelAttribute, TrustedHtml, VideoAnnotationType
@@ -24,6 +25,8 @@ _HOME = MappingProxyType({
     "StreamingLabelingJobBase": ".base",
     "JobAlarms": ".monitoring",
     "JobStatus": ".monitoring",
+    "LabelsError": ".labels",
+    "read_labels": ".labels",
     "BUILT_IN_LAMBDA_ACCOUNTS": ".task_types",
     "InputModality": ".task_types",
     "TaskType": ".task_types",
@@ -43,6 +46,7 @@ __all__ = [
     "JobAlarms",
     "JobStatus",
     "LabelAttribute",
+    "LabelsError",
     "StreamingLabelingJob",
     "StreamingLabelingJobBase",
     "TaskType",
@@ -50,6 +54,7 @@ __all__ = [
     "VideoAnnotationType",
     "Workforce",
     "WorkforceKind",
+    "read_labels",
 ]
 
 

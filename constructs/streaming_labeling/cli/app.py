@@ -22,6 +22,7 @@ from rich.table import Table
 
 from ..handler import shared
 from .errors import INTERRUPTED, CliError, Group
+from .export import export
 from .journal import Journal
 from .sender import Failure, InputError, Item, Outcome, Publisher, Tally, numbered_lines, s3_item, text_items
 from .target import (
@@ -468,3 +469,44 @@ def stop(ctx: Context, job_name: str, yes: bool) -> None:
     ctx.aws.client("sagemaker").stop_labeling_job(LabelingJobName=job_name)
     stderr.print(f"Stopping labeling job {job_name}.")
 
+
+
+# --- labels ------------------------------------------------------------------------------------
+
+
+@main.command(context_settings={"max_content_width": 100})
+@click.option("--job-name", help="The labeling job (any generation's name).")
+@click.option("--stack", help="Instead of --job-name: a deployed stack holding the job.")
+@click.option("--construct", help="With --stack: the job construct's path in the stack (e.g. Animals).")
+@click.option("--format", "fmt", type=click.Choice(["manifest", "coco", "csv"]), default="manifest",
+              show_default=True, help="manifest: output-manifest lines; coco: boxes and semantic segmentation; "
+              "csv: classification.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True, allow_dash=True),
+              help="Write to FILE instead of standard output.")
+@click.option("--since", help="Only objects labeled from then on: a date or time (UTC unless given), or an age "
+              "(7d, 12h, 30m).")
+@click.option("--pipeline", is_flag=True, help="Follow input_from upstream: each object with every stage's "
+              "labels (name the last stage).")
+@aws_options
+@click.pass_obj
+def labels(ctx: Context, job_name: Optional[str], stack: Optional[str], construct: Optional[str], fmt: str,
+           output: Optional[str], since: Optional[str], pipeline: bool) -> None:
+    """Write the labeled dataset of a job: every labeled object once, its latest label, across all the
+    generations of the job (a renewal after an idle stop starts a new one).
+
+    Reads Ground Truth's output manifests in the output bucket (the caller needs what the construct's
+    grant_read_output() grants). The data goes to standard output or --output; progress and the summary
+    to standard error.
+    """
+    if job_name is None and stack is None:
+        raise click.UsageError("Name the job (--job-name NAME) or its stack (--stack NAME [--construct PATH]).")
+    if job_name is not None and (stack is not None or construct is not None):
+        raise click.UsageError("--job-name names the job on its own: leave out --stack and --construct.")
+    if construct is not None and stack is None:
+        raise click.UsageError("--construct is looked up in a stack: add --stack.")
+    ctx.aws.check_credentials()
+    written, skipped, name = export(ctx.aws, stderr, job_name=job_name, stack=stack, construct=construct,
+                                    pipeline=pipeline, since=since, fmt=fmt, output=output)
+    where = f" to {output}" if output and output != "-" else ""
+    note = f"; {skipped} not yet labeled by {name} left out" if skipped else ""
+    stderr.print(f"{written} labeled objects of {name}{where} ({fmt}){note}.")

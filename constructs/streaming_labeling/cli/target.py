@@ -50,6 +50,14 @@ class Aws:
             raise CliError(explain(error)) from error
         self._clients: Dict[Tuple[str, bool], Any] = {}
 
+    @classmethod
+    def of(cls, session: boto3.session.Session) -> Aws:
+        """Clients of a session the caller made (``streaming_labeling.read_labels(session=...)``)."""
+        aws = cls.__new__(cls)
+        aws.session = session
+        aws._clients = {}
+        return aws
+
     @property
     def region(self) -> Optional[str]:
         return self.session.region_name
