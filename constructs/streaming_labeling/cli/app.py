@@ -509,4 +509,5 @@ def labels(ctx: Context, job_name: Optional[str], stack: Optional[str], construc
                                     pipeline=pipeline, since=since, fmt=fmt, output=output)
     where = f" to {output}" if output and output != "-" else ""
     note = f"; {skipped} not yet labeled by {name} left out" if skipped else ""
-    stderr.print(f"{written} labeled objects of {name}{where} ({fmt}){note}.")
+    noun = "object" if written == 1 else "objects"
+    stderr.print(f"{written} labeled {noun} of {name}{where} ({fmt}){note}.", soft_wrap=True)

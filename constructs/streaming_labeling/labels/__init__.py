@@ -83,9 +83,12 @@ def read_labels(job_name: Optional[str] = None, *, stack: Optional[str] = None, 
         ``AWS_ENDPOINT_URL``/``AWS_ENDPOINT_URL_<SERVICE>`` as every SDK reads them.
 
     Every object appears once, the latest label winning across generations (by its ``creation-date``).
-    The job is looked up when this is called (a LabelsError then says why it cannot be); the labels
-    are read as the records are consumed, with memory that does not grow with the dataset.
+    The job and its output manifests are looked up when this is called (a LabelsError says why they
+    cannot be: no such job, no labels yet, not allowed); the labels are read as the records are
+    consumed, with memory that does not grow with the dataset.
     """
     aws = Aws(region=region, profile=profile) if session is None else Aws.of(session)
+    after = parse_since(since)
     reader = open_dataset(aws, job_name=job_name, stack=stack, construct=construct, pipeline=pipeline)
-    return reader.records(since=parse_since(since))
+    reader.manifests()  # "no labels yet" and "not allowed" now, not at the first record
+    return reader.records(since=after)

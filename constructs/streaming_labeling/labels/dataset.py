@@ -84,9 +84,16 @@ class Reader:
         self.s3 = s3
         self.dataset = dataset
         self.progress = progress
+        self._manifests: Optional[List[Tuple[int, int, str, int]]] = None
 
     def manifests(self) -> List[Tuple[int, int, str, int]]:
-        """(stage, generation, uri, size) of every manifest that exists; LabelsError on a refusal."""
+        """(stage, generation, uri, size) of every manifest that exists; LabelsError on a refusal or when
+        the job named has none yet. Looked up once."""
+        if self._manifests is None:
+            self._manifests = self._find_manifests()
+        return self._manifests
+
+    def _find_manifests(self) -> List[Tuple[int, int, str, int]]:
         found = []
         for stage_index, stage in enumerate(self.dataset.stages):
             for generation, uri in enumerate(stage.manifest_uris):
