@@ -177,16 +177,21 @@ def test_the_pipeline_follows_input_from_upstream(local: LocalGroundTruth) -> No
     first = make_resource(local, 2)
     upstream_output = local.job(first[0])["OutputConfig"]["SnsTopicArn"]
     second = make_resource(local, 1, input_topic=upstream_output, attribute="checked")
-    write_manifest(local, first[0], [line("s3://d/1", "cat", T0, first[0]), line("s3://d/2", "cat", T0, first[0])])
+    write_manifest(local, first[0], [line("s3://d/2", "cat", T0, first[0]), line("s3://d/1", "cat", T0, first[0])])
     write_manifest(local, first[1], [line("s3://d/1", "dog", T1, first[1])])  # relabeled after the renewal
     # the downstream job saw the first label of d/1 (its input line carried it), and not d/2 yet
     write_manifest(local, second[0], [{**line("s3://d/1", "cat", T0, first[0]),
                                        **line("s3://d/1", "dog", T2, second[0], attribute="checked")}])
     records = list(read_labels(second[0], pipeline=True))
     assert [(r["source-ref"], r[f"{ATTRIBUTE}-metadata"]["class-name"], r.get("checked-metadata", {}).get(
-        "class-name")) for r in records] == [("s3://d/1", "dog", "dog"), ("s3://d/2", "cat", None)], \
+        "class-name")) for r in records] == [("s3://d/2", "cat", None), ("s3://d/1", "dog", "dog")], \
         "each stage's latest label; an object the last stage has not labeled yet carries the first stage's"
     assert [r["source-ref"] for r in read_labels(second[0])] == ["s3://d/1"]
+    # CSV describes the last stage: the first record (not labeled by it yet) is left out, and said so
+    run = cli(local, "--job-name", second[0], "--pipeline", "--format", "csv")
+    assert run.returncode == 0, run.stderr
+    assert [row.split(",")[:2] for row in run.stdout.splitlines()[1:]] == [["s3://d/1", "dog"]]
+    assert f"1 not yet labeled by {second[0]} left out" in run.stderr
     run = cli(local, "--job-name", first[1], "--pipeline")
     assert run.returncode == 1 and f"Labeling job {first[1]} has no upstream job" in run.stderr
 
@@ -249,3 +254,39 @@ def test_a_since_that_is_no_date_names_what_is_allowed(value: str) -> None:
 def test_a_refused_read_says_what_and_how_to_be_granted(code: str, says: str) -> None:
     error = ClientError({"Error": {"Code": code, "Message": "no"}}, "GetObject")
     assert says in str(refused(error, "s3://b/k", "j", "the labels"))
+
+
+def test_on_a_terminal_a_progress_bar_goes_to_stderr_and_stdout_keeps_only_the_json_lines(
+        local: LocalGroundTruth) -> None:
+    import pty
+    import threading
+
+    (name,) = make_resource(local, 1)
+    write_manifest(local, name, [line(f"s3://d/{index}", "cat", T0, name) for index in range(2000)])
+    primary, secondary = pty.openpty()
+    shown = bytearray()
+
+    def drain() -> None:  # a terminal's reader: the child blocks once the terminal's buffer is full
+        while True:
+            try:
+                chunk = os.read(primary, 65536)
+            except OSError:
+                return
+            if not chunk:
+                return
+            shown.extend(chunk)
+
+    reader = threading.Thread(target=drain, daemon=True)
+    reader.start()
+    try:
+        run = subprocess.run([sys.executable, "-m", "streaming_labeling", "labels", "--job-name", name],
+                             stdout=subprocess.PIPE, stderr=secondary, timeout=120,
+                             env={**local.env, "TERM": "xterm", "COLUMNS": "100"})
+    finally:
+        os.close(secondary)
+        reader.join(timeout=10)
+        os.close(primary)
+    assert run.returncode == 0
+    assert b"reading labels" in shown and b"2000 labeled objects" in shown
+    assert [json.loads(text)["source-ref"] for text in run.stdout.decode().splitlines()] == [
+        f"s3://d/{index}" for index in range(2000)]

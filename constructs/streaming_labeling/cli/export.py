@@ -18,7 +18,6 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeR
 
 from ..handler import shared
 from ..labels import LabelsError, formats, open_dataset, parse_since
-from ..labels.model import label_type
 from .errors import CliError
 from .target import Aws
 
@@ -43,12 +42,13 @@ def destination(path: Optional[str]) -> Iterator[TextIO]:
 
 @contextmanager
 def progress(console: Console) -> Iterator[Optional[Callable[[int, int], None]]]:
-    """A bar of the manifests' bytes read, on a terminal only."""
+    """A bar of the manifests' bytes read, on a terminal only. It must not redirect standard output (rich's
+    default while a bar shows): that is where the data goes."""
     if not console.is_terminal:
         yield None
         return
     bar = Progress(TextColumn("reading labels"), BarColumn(), DownloadColumn(), TimeRemainingColumn(),
-                   console=console, transient=True)
+                   console=console, transient=True, redirect_stdout=False, redirect_stderr=False)
     task = bar.add_task("labels", total=None)
     with bar:
         yield lambda done, total: bar.update(task, completed=done, total=total)
@@ -76,9 +76,10 @@ def export(aws: Aws, console: Console, *, job_name: Optional[str], stack: Option
                                   progress=report)
             stage = reader.dataset.last
             records = reader.records(since=after)
-            first = next(records, None)
+            first = next(records, None)  # every manifest is read by now
             if first is not None and fmt != "manifest":
-                formats.check_fits(fmt, label_type(first, stage), stage)
+                # the last stage's first label: with --pipeline the first record may not carry one yet
+                formats.check_fits(fmt, reader.first_types.get(len(reader.dataset.stages) - 1), stage)
             everything = chain_first(first, records)
             with destination(output) as out:
                 written, skipped = write(fmt, everything, reader.dataset, out, aws)

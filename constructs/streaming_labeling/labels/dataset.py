@@ -21,7 +21,7 @@ from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 from botocore.exceptions import ClientError
 
 from ..handler import shared
-from .model import Dataset, LabelsError, Stage, label_date, refused
+from .model import Dataset, LabelsError, Stage, label_date, label_type, refused
 
 #: Ground Truth's deduplication key of a line (runtime facts §1.4).
 DEDUP_KEY = "dataset-objectid-attribute-name"
@@ -85,6 +85,8 @@ class Reader:
         self.dataset = dataset
         self.progress = progress
         self._manifests: Optional[List[Tuple[int, int, str, int]]] = None
+        #: The label type of the first line read of each stage (what a format is checked against).
+        self.first_types: Dict[int, Optional[str]] = {}
 
     def manifests(self) -> List[Tuple[int, int, str, int]]:
         """(stage, generation, uri, size) of every manifest that exists; LabelsError on a refusal or when
@@ -147,6 +149,7 @@ class Reader:
                 if stage.label_attribute not in line:
                     continue
                 identity = object_id(line)
+                self.first_types.setdefault(stage_index, label_type(line, stage))
                 database.execute("INSERT OR IGNORE INTO objects (id) VALUES (?)", (identity,))
                 # The latest label wins: the newer creation date, then the newer generation, then the later line.
                 database.execute(
