@@ -31,6 +31,7 @@ from typing import Any, Dict, List, Tuple
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 os.environ["PATH"] = f"{ROOT / 'node_modules' / '.bin'}{os.pathsep}{os.environ.get('PATH', '')}"
 
 REGION, ACCOUNT = "us-east-1", "123456789012"
@@ -43,21 +44,7 @@ ATTRIBUTE = "vehicles"
 BOXES_PER_OBJECT = 2
 FIRST_SHARE, SECOND_FROM = 0.6, 0.4  # generation 1 labels [0, 60 %), generation 2 [40 %, 100 %)
 
-
-def tree_rss_kib(pid: int) -> int:
-    """Resident memory of a process and all its descendants, from /proc (as bench/run.py's)."""
-    total, stack = 0, [pid]
-    while stack:
-        current = stack.pop()
-        try:
-            status = Path(f"/proc/{current}/status").read_text()
-            total += int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS:")))
-            for task in Path(f"/proc/{current}/task").iterdir():
-                children = (task / "children").read_text().split()
-                stack.extend(int(child) for child in children)
-        except (FileNotFoundError, ProcessLookupError, StopIteration, PermissionError):
-            continue
-    return total
+from run import tree_rss_kib  # noqa: E402 - bench/run.py's sampler of a process tree's memory
 
 
 def box_line(bucket: str, index: int, job: str, month: int) -> str:
