@@ -11,6 +11,7 @@ import io
 import json
 import os
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Tuple
 
@@ -22,7 +23,7 @@ from streaming_labeling.testing import LocalGroundTruth
 from .test_e2e_local import Example, images
 from .test_local_ground_truth import example, label_pair
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore:__array__ implementation:DeprecationWarning")]
 
 Run = subprocess.CompletedProcess
 
@@ -200,3 +201,61 @@ def test_a_job_without_labels_yet_and_no_pipeline_upstream(pipeline: Pipeline, l
             for key in local.env:
                 os.environ.pop(key, None)
     local.destroy(quiet.deployed)
+
+
+def test_semantic_segmentation_masks_as_coco_rle_that_pycocotools_decodes_to_the_masks(
+        local: LocalGroundTruth, tmp_path: Path) -> None:
+    """A semantic-segmentation job of the local Ground Truth (its simulated workers paint the image's
+    rectangles): each class's COCO mask is that class's pixels in the PNG mask Ground Truth wrote."""
+    import aws_cdk as cdk
+    from pycocotools.coco import COCO
+
+    from streaming_labeling import StreamingLabelingJob, TaskType, Workforce
+    from streaming_labeling.imaging import parse_hex, read_png
+
+    from . import apps
+
+    stack = cdk.Stack(apps.new_app(), "LabelsMasks")
+    job = StreamingLabelingJob(
+        stack, "Masks", task_type=TaskType.SEMANTIC_SEGMENTATION, labels=["road", "car", "sky"],
+        workforce=Workforce.private("arn:aws:sagemaker:us-east-1:123456789012:workteam/private-crowd/team"),
+        task_title="Paint the scene", task_description="Paint each class", job_name_prefix="masks")
+    deployed = local.deploy(stack)
+    name = deployed.job_name(job)
+    files = images(tmp_path, 2, "scene")
+    sent = subprocess.run([sys.executable, "-m", "streaming_labeling", "send", "--job-name", name, *map(str, files)],
+                          env=local.env, capture_output=True, text=True, timeout=120)
+    assert sent.returncode == 0, sent.stderr
+    local.wait_for_labels(name, count=2, timeout=120)
+    target = tmp_path / "masks.json"
+    run = subprocess.run([sys.executable, "-m", "streaming_labeling", "labels", "--job-name", name, "--format",
+                          "coco", "--output", str(target)], env=local.env, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    coco = COCO(str(target))
+    assert [c["name"] for c in coco.loadCats(coco.getCatIds())] == ["road", "car", "sky"]
+    s3 = local.client("s3")
+    lines = {line["source-ref"]: line for line in jsonl(subprocess.run(
+        [sys.executable, "-m", "streaming_labeling", "labels", "--job-name", name], env=local.env,
+        capture_output=True, text=True, timeout=120))}
+    attribute = job.label_attribute_name
+    annotated = 0
+    for image in coco.dataset["images"]:
+        line = lines[image["file_name"]]
+        bucket, key = line[attribute][len("s3://"):].split("/", 1)
+        width, height, rows = read_png(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+        assert (image["width"], image["height"]) == (width, height)
+        for entry in line[f"{attribute}-metadata"]["internal-color-map"].values():
+            if entry["class-name"] == "BACKGROUND":
+                continue
+            color = bytes(parse_hex(entry["hex-color"]))
+            expected = [[1 if rows[y][3 * x: 3 * x + 3] == color else 0 for x in range(width)] for y in range(height)]
+            category = ["road", "car", "sky"].index(entry["class-name"]) + 1
+            anns = coco.loadAnns(coco.getAnnIds(imgIds=[image["id"]], catIds=[category]))
+            if not any(any(row) for row in expected):
+                assert anns == []
+                continue
+            (ann,) = anns
+            assert coco.annToMask(ann).tolist() == expected
+            annotated += 1
+    assert annotated >= 1, "the simulated workers painted at least one class"
+    local.destroy(deployed)
