@@ -27,7 +27,7 @@ import time
 import zipfile
 from io import BytesIO
 from pathlib import Path
-from typing import Dict, List, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -148,36 +148,47 @@ def main() -> None:
         return statistics.median(times[config])
 
     empty = median(("empty", 0))
+    variants = ("library", "library-shared", "baseline")
+
+    def ratio(value: Optional[float], base: Optional[float], digits: int = 2) -> str:
+        if value is None or base is None or base == 0:
+            return "-"
+        return f"{value / base:.{digits}f}"
+
+    def row(measure: str, cells: Sequence[Optional[float]], fmt: str, missing: str = "-",
+            ratios: bool = True) -> None:
+        """One table row: the three variants, then default / baseline and shared / baseline."""
+        shown = [fmt.format(c) if c is not None else missing for c in cells]
+        own, shared, base = cells
+        tail = [ratio(own, base), ratio(shared, base)] if ratios else ["-", "-"]
+        print(f"| {measure} | " + " | ".join(shown + tail) + " |")
+
     print(f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
-          f"median of {args.repeats} interleaved runs; command: `make bench`\n")
-    print("| measure | library (own key, buckets, role per job) | library (shared key, buckets, role) "
-          "| baseline (hand-written + AwsCustomResource) | shared library / baseline |")
-    print("|---|---|---|---|---|")
-    print(f"| synth, empty stack | {empty:.2f} s | {empty:.2f} s | {empty:.2f} s | 1.00 |")
+          f"median of {args.repeats} interleaved runs; command: `python bench/run.py --repeats {args.repeats}`\n")
+    print("| measure | library (own key, buckets, role per job: the default) | library (shared key, buckets, role) "
+          "| baseline (hand-written + AwsCustomResource) | default / baseline | shared / baseline |")
+    print("|---|---|---|---|---|---|")
+    row("synth, empty stack", [empty, empty, empty], "{:.2f} s")
     for jobs in (1, 10, 40):
-        row = [median((v, jobs)) if (v, jobs) in times else None for v in ("library", "library-shared", "baseline")]
-        own = f"{row[0]:.2f} s" if row[0] is not None else "exceeds 500 resources"
-        print(f"| synth, {jobs} job(s) | {own} | {row[1]:.2f} s | {row[2]:.2f} s | {row[1] / row[2]:.2f} |")
+        cells = [median((v, jobs)) if (v, jobs) in times else None for v in variants]
+        row(f"synth, {jobs} job{'s' if jobs > 1 else ''}", cells, "{:.2f} s", missing="exceeds 500 resources")
 
     def first_job(v: str) -> float:
         return median((v, 1)) - empty
 
-    def further_job(v: str) -> float:
-        last = 40 if (v, 40) in times else 10
+    def further_job(v: str, last: int = 10) -> Optional[float]:
+        """Each job after the first, over 1 -> ``last`` jobs (the same span for every variant)."""
+        if (v, last) not in times:
+            return None
         return (median((v, last)) - median((v, 1))) / (last - 1)
 
-    cells = [first_job(v) for v in ("library", "library-shared", "baseline")]
-    print(f"| synth overhead of the first job | {cells[0]:.2f} s | {cells[1]:.2f} s | {cells[2]:.2f} s "
-          f"| {cells[1] / cells[2]:.2f} |")
-    cells = [further_job(v) for v in ("library", "library-shared", "baseline")]
-    print(f"| synth cost of each further job | {cells[0]:.3f} s | {cells[1]:.3f} s | {cells[2]:.3f} s "
-          f"| {cells[1] / cells[2]:.2f} |")
+    row("synth overhead of the first job", [first_job(v) for v in variants], "{:.2f} s")
+    row("synth cost of each further job (1 -> 10 jobs)", [further_job(v) for v in variants], "{:.3f} s")
+    row("synth cost of each further job (1 -> 40 jobs)", [further_job(v, 40) for v in variants], "{:.3f} s",
+        missing="exceeds 500 resources")
     for jobs in (1, 10, 40):
-        peaks = [statistics.median(memory[(v, jobs)]) if (v, jobs) in memory else None
-                 for v in ("library", "library-shared", "baseline")]
-        own = f"{peaks[0]:.0f} MiB" if peaks[0] is not None else "-"
-        print(f"| peak memory, {jobs} job(s) | {own} | {peaks[1]:.0f} MiB | {peaks[2]:.0f} MiB "
-              f"| {peaks[1] / peaks[2]:.2f} |")
+        peaks = [float(statistics.median(memory[(v, jobs)])) if (v, jobs) in memory else None for v in variants]
+        row(f"peak memory, {jobs} job{'s' if jobs > 1 else ''}", peaks, "{:.0f} MiB")
 
     def per_job(v: str) -> float:
         return (resources[(v, 10)] - resources[(v, 1)]) / 9
@@ -185,20 +196,17 @@ def main() -> None:
     def fixed(v: str) -> float:
         return resources[(v, 1)] - per_job(v)
 
-    cells = [per_job(v) for v in ("library", "library-shared", "baseline")]
-    print(f"| CloudFormation resources per job | {cells[0]:.1f} | {cells[1]:.1f} | {cells[2]:.1f} "
-          f"| {cells[1] / cells[2]:.2f} |")
-    cells = [fixed(v) for v in ("library", "library-shared", "baseline")]
-    print(f"| fixed resources per stack | {cells[0]:.1f} | {cells[1]:.1f} | {cells[2]:.1f} | - |")
-    totals = [resources.get((v, 40)) for v in ("library", "library-shared", "baseline")]
+    row("CloudFormation resources per job", [per_job(v) for v in variants], "{:.2f}")
+    row("fixed resources per stack", [fixed(v) for v in variants], "{:.1f}", ratios=False)
     own_total = round(fixed("library") + 40 * per_job("library"))
-    print(f"| resources with 40 jobs (limit 500) | {own_total} (too many) | {totals[1]} | {totals[2]} "
-          f"| {totals[1] / totals[2]:.2f} |")
-    uploads = [assets[(v, 1)] for v in ("library", "library-shared", "baseline")]
-    print(f"| asset bytes a deploy uploads | {uploads[0]:,} | {uploads[1]:,} | {uploads[2]:,} "
-          f"| {uploads[1] / max(uploads[2], 1):.2f} |")
+    totals = [resources.get((v, 40)) for v in variants]
+    print(f"| resources with 40 jobs (limit 500) | {own_total}{' (too many)' if own_total > 500 else ''} "
+          f"| {totals[1]} | {totals[2]} | {ratio(own_total, totals[2])} | {ratio(totals[1], totals[2])} |")
+    uploads = [float(assets[(v, 1)]) for v in variants]
+    print(f"| asset bytes a deploy uploads | {uploads[0]:,.0f} | {uploads[1]:,.0f} | {uploads[2]:,.0f} "
+          f"| {ratio(uploads[0], uploads[2])} | {ratio(uploads[1], uploads[2])} |")
     print(f"| handler cold import (boto3 included) | {handler_import_ms(args.repeats):.0f} ms | same | "
-          "SDK for JavaScript v3, provided by the Lambda runtime | - |")
+          "SDK for JavaScript v3, provided by the Lambda runtime | - | - |")
 
 
 if __name__ == "__main__":
