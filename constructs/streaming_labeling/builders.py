@@ -32,7 +32,7 @@ from .plan import JobPlan
 from .policies import Statements
 from .regions import BuiltInArns
 from .request import OUTPUT_PREFIX, Wiring, custom_resource_properties
-from .state import StackState
+from .state import StackState, node_addr
 from .storage import AccessLogs, build_data_bucket
 
 RESOURCE_TYPE = "Custom::SageMakerStreamingLabelingJob"
@@ -42,6 +42,9 @@ RESOURCE_TYPE = "Custom::SageMakerStreamingLabelingJob"
 class Topics:
     input: sns.ITopic
     output: sns.ITopic
+    #: The topics' ARNs (token strings), read from the jsii runtime once.
+    input_arn: str
+    output_arn: str
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,8 @@ class Buckets:
     access_logs: Optional[s3.IBucket]
     #: The input bucket's ``Custom::S3BucketNotifications``, when uploads are published.
     notifications: Optional[IConstruct]
+    #: The input bucket's ARN (a token string), read from the jsii runtime once.
+    input_arn: Optional[str] = None
 
 
 @dataclass(frozen=True)
@@ -76,7 +81,8 @@ def build_topics(scope: Construct, plan: JobPlan, key: kms.IKey) -> Topics:
     output_topic = build_topic(scope, "OutputTopic", prop_name="output_topic_props",
                                existing_topic=props.existing_output_topic, topic_props=props.output_topic_props,
                                key=key)
-    return Topics(input=input_topic, output=output_topic)
+    return Topics(input=input_topic, output=output_topic, input_arn=input_topic.topic_arn,
+                  output_arn=output_topic.topic_arn)
 
 
 def build_buckets(scope: Construct, plan: JobPlan, key: kms.IKey, topics: Topics, handler: JobHandler,
@@ -85,8 +91,8 @@ def build_buckets(scope: Construct, plan: JobPlan, key: kms.IKey, topics: Topics
     props = plan.props
     access_logs = props.access_logs_bucket
     if access_logs is None and plan.creates_a_bucket:
-        access_logs = AccessLogs.of(scope, removal_policy=props.removal_policy)
-    logs_prefix = f"{plan.prefix}-{scope.node.addr[:8]}" if plan.creates_a_bucket else ""
+        access_logs = AccessLogs.of(state.stack, removal_policy=props.removal_policy)
+    logs_prefix = f"{plan.prefix}-{node_addr(scope)[:8]}" if plan.creates_a_bucket else ""
     input_bucket = None
     if plan.wants_input_bucket:
         input_bucket = build_data_bucket(
@@ -103,13 +109,16 @@ def build_buckets(scope: Construct, plan: JobPlan, key: kms.IKey, topics: Topics
         removal_policy=props.removal_policy,
     )
     notifications: Optional[IConstruct] = None
-    if plan.uploads_published_to_input_topic and input_bucket is not None:
-        publish_uploads(input_bucket, topics.input, key, state.pseudo)
+    input_arn = input_bucket.bucket_arn if input_bucket is not None else None
+    if plan.uploads_published_to_input_topic and input_bucket is not None and input_arn is not None:
+        publish_uploads(input_bucket, topics.input, key, state.pseudo, topic_arn=topics.input_arn,
+                        bucket_arn=input_arn)
         notifications = child(input_bucket, BUCKET_NOTIFICATIONS_ID)
         if notifications is not None:
-            notifications.node.add_dependency(handler.allow_notifications(input_bucket.bucket_arn))
+            notifications.node.add_dependency(handler.allow_notifications(input_arn))
             acknowledge_unrendered_notifications_policy(notifications)
-    return Buckets(input=input_bucket, output=output_bucket, access_logs=access_logs, notifications=notifications)
+    return Buckets(input=input_bucket, output=output_bucket, access_logs=access_logs, notifications=notifications,
+                   input_arn=input_arn)
 
 
 def chain_to_upstream(scope: Construct, plan: JobPlan, key: kms.IKey) -> Statements:
@@ -134,9 +143,9 @@ def build_permissions(scope: Construct, plan: JobPlan, key: kms.IKey, topics: To
     p = state.pseudo
     role = build_execution_role(scope, p, existing_role=plan.props.existing_role, job_name_prefix=plan.prefix)
     wiring = Wiring(  # token strings read once: each attribute read is a jsii round trip
-        input_topic=topics.input.topic_arn,
-        output_topic=topics.output.topic_arn,
-        input_bucket=buckets.input.bucket_arn if buckets.input is not None else None,
+        input_topic=topics.input_arn,
+        output_topic=topics.output_arn,
+        input_bucket=buckets.input_arn,
         input_bucket_name=buckets.input.bucket_name if buckets.input is not None else None,
         output_bucket=buckets.output.bucket_arn,
         output_bucket_name=buckets.output.bucket_name,
@@ -153,33 +162,40 @@ def build_permissions(scope: Construct, plan: JobPlan, key: kms.IKey, topics: To
     policy = attach_execution_policy(scope, role, statements)
     acknowledge_statements(policy, statements, state)
     if isinstance(key, kms.Key):
-        allow_job_principals_in_key_policy(key, wiring.role, lambda: scope.node.addr[:12])
+        allow_job_principals_in_key_policy(key, wiring.role, lambda: node_addr(scope)[:12], state)
     return Permissions(role=role, wiring=wiring, execution_policy=policy)
 
 
+@dataclass(frozen=True)
+class HoldingQueue:
+    queue: sqs.Queue
+    #: The queue's ARN (a token string), read from the jsii runtime once.
+    arn: str
+
+
 def build_holding_queue_of(scope: Construct, plan: JobPlan, key: kms.IKey, topics: Topics, handler: JobHandler,
-                           state: StackState) -> Optional[sqs.IQueue]:
+                           state: StackState) -> Optional[HoldingQueue]:
     """Renewal after an idle stop: the job's holding queue, and its prefix in the stack's renewal rule."""
     if not plan.props.renew_after_idle_stop:
         return None
-    queue = build_holding_queue(scope, topics.input, key, state.pseudo)
+    queue, arn = build_holding_queue(scope, topics.input, key, state.pseudo, topic_arn=topics.input_arn)
     handler.renew_after_idle_stop(plan.prefix)
     acknowledge_holding_queue(queue, kms_encrypted=isinstance(key, kms.Key))
-    return queue
+    return HoldingQueue(queue=queue, arn=arn)
 
 
 def allow_handler(plan: JobPlan, handler: JobHandler, permissions: Permissions, topics: Topics,
-                  holding_queue: Optional[sqs.IQueue], state: StackState) -> iam.ManagedPolicy:
+                  holding_queue: Optional[HoldingQueue], state: StackState) -> iam.ManagedPolicy:
     wiring = permissions.wiring
     return handler.allow_job(handler_statements(
         state.pseudo, prefix=plan.prefix, role_arn=wiring.role, output_bucket_arn=wiring.output_bucket,
         key_arn=wiring.key, input_topic_arn=wiring.input_topic,
-        holding_queue_arn=holding_queue.queue_arn if holding_queue is not None else None,
-    ))
+        holding_queue_arn=holding_queue.arn if holding_queue is not None else None,
+    ), state)
 
 
 def build_job_resource(scope: Construct, plan: JobPlan, stack: Stack, state: StackState, handler: JobHandler,
-                       wiring: Wiring, holding_queue: Optional[sqs.IQueue]) -> CustomResource:
+                       wiring: Wiring, holding_queue: Optional[HoldingQueue]) -> CustomResource:
     task_type = plan.props.task_type
     built_in = None if task_type.is_custom else BuiltInArns(stack, task_type, plan.props.built_in_lambda_accounts,
                                                               state)
@@ -190,7 +206,7 @@ def build_job_resource(scope: Construct, plan: JobPlan, stack: Stack, state: Sta
         resource_type=RESOURCE_TYPE,
         properties=custom_resource_properties(
             plan.settings, built_in, wiring, wait_for_stopped_on_delete=plan.destroy,
-            holding_queue_url=holding_queue.queue_url if holding_queue is not None else None,
+            holding_queue_url=holding_queue.queue.queue_url if holding_queue is not None else None,
         ),
         service_timeout=SERVICE_TIMEOUT,
     )
@@ -203,8 +219,9 @@ def ordered_after(plan: JobPlan, buckets: Buckets) -> List[IConstruct]:
     for bucket, given in ((buckets.input, props.existing_input_bucket), (buckets.output, props.existing_output_bucket)):
         if bucket is None or given is not None or not isinstance(bucket, s3.Bucket):
             continue
-        if bucket.policy is not None:
-            children.append(bucket.policy)
+        policy = bucket.policy  # read once: each read is a jsii round trip
+        if policy is not None:
+            children.append(policy)
         auto_delete = child(bucket, AUTO_DELETE_OBJECTS_ID) if plan.destroy else None
         if auto_delete is not None:
             children.append(auto_delete)

@@ -34,8 +34,9 @@ SECURITY_FLAGS: Mapping[str, bool] = MappingProxyType({
 
 def pin_security_flags(construct: IConstruct) -> None:
     """Set SECURITY_FLAGS in the construct's context; call it before the construct has children."""
+    node = construct.node  # each ``.node`` read is a jsii round trip
     for flag, value in SECURITY_FLAGS.items():
-        construct.node.set_context(flag, value)
+        node.set_context(flag, value)
 
 REASONS: Mapping[str, str] = MappingProxyType({
     "object-keys": "Object keys are the labeled data and are not known at synth time; the wildcard is below "
@@ -106,9 +107,10 @@ def nag_resource(scope: IConstruct, value: str, state: Optional[StackState] = No
             return str(separator).join(render(p) for p in parts)
         return str(part)
 
-    rendered = (state or StackState.of(scope)).nag.rendered
+    state = state or StackState.of(scope)
+    rendered = state.nag.rendered
     if value not in rendered:
-        rendered[value] = render(Stack.of(scope).resolve(value))
+        rendered[value] = render(state.stack.resolve(value))
     return rendered[value]
 
 
@@ -178,7 +180,7 @@ def acknowledge_stack_singletons(stack: Stack, state: StackState, *, destroy: bo
     """aws-cdk-lib's stack-wide singletons (the auto-delete provider, the S3 notifications Lambda),
     acknowledged by the first job that brings them."""
     nag = state.nag
-    if destroy:
+    if destroy and AUTO_DELETE_PROVIDER_ID not in nag.singletons_done:
         auto_delete = child(stack, AUTO_DELETE_PROVIDER_ID)
         if auto_delete is not None and nag.first_time(auto_delete):
             acknowledge_lambda_placement(auto_delete)
@@ -192,11 +194,15 @@ def acknowledge_stack_singletons(stack: Stack, state: StackState, *, destroy: bo
             provider_function = child(auto_delete, "Handler")
             if provider_function is not None:
                 ignore_redundant_role_dependency(provider_function)
-    if sends_uploads:
+        if auto_delete is not None:  # the stack's one provider: later jobs find it acknowledged
+            nag.singletons_done.add(AUTO_DELETE_PROVIDER_ID)
+    if sends_uploads and NOTIFICATIONS_HANDLER_ID not in nag.singletons_done:
         notifications = child(stack, NOTIFICATIONS_HANDLER_ID)
         if notifications is not None and nag.first_time(notifications):
             acknowledge_lambda_placement(notifications)
             ignore_redundant_role_dependency(notifications)
+        if notifications is not None:
+            nag.singletons_done.add(NOTIFICATIONS_HANDLER_ID)
 
 
 # --- warnings: stable ids, the README shows how to acknowledge each ------------------------------

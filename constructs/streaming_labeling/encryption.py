@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Callable, Optional
+from typing import Any, Callable, List, Mapping, Optional
 
 from aws_cdk import RemovalPolicy
 from aws_cdk import aws_iam as iam
@@ -49,6 +49,10 @@ ACCOUNT_KEY_ACTIONS = (
     "kms:UpdateAlias",
     "kms:UpdateKeyDescription",
 )
+
+
+#: Attribute of a library-built key's Python object: the policy document the key was given.
+_KEY_POLICY_ATTR = "_streaming_labeling_key_policy"
 
 
 def account_key_policy() -> iam.PolicyDocument:
@@ -98,53 +102,71 @@ def build_encryption_key(
     if not any(field in user_values(key_props) for field in ("key_spec", "key_usage")):
         settings.pop("key_spec")
         settings.pop("key_usage")
-    return kms.Key(scope, "Key", **settings)
+    key = kms.Key(scope, "Key", **settings)
+    # aws-cdk-lib's Key keeps the document it is given as its policy (``props.policy ?? new ...``):
+    # remembered, the library adds its statements there directly (``add_key_statements``).
+    key.__dict__[_KEY_POLICY_ATTR] = settings["policy"]
+    return key
 
 
-def allow_job_principals_in_key_policy(key: kms.Key, role_arn: str, statement_suffix: Callable[[], str]) -> None:
+def add_key_statements(key: kms.Key, *statements: Mapping[str, Any]) -> None:
+    """Add JSON statements to a key's policy, in order: what ``key.add_to_resource_policy`` does for each.
+
+    For a key the library built, one ``from_json`` round trip per statement and one ``add_statements``
+    for all of them, instead of four round trips per statement (``add_to_resource_policy`` returns a
+    struct whose two fields the jsii runtime reads back). A key of the user's: ``add_to_resource_policy``.
+    """
+    parsed = [iam.PolicyStatement.from_json(dict(document)) for document in statements]
+    policy: Optional[iam.PolicyDocument] = key.__dict__.get(_KEY_POLICY_ATTR)
+    if policy is None:
+        for statement in parsed:
+            key.add_to_resource_policy(statement)
+        return
+    policy.add_statements(*parsed)
+
+
+def allow_job_principals_in_key_policy(key: kms.Key, role_arn: str, statement_suffix: Callable[[], str],
+                                       state: Optional[StackState] = None) -> None:
     """Name in the key policy the principals a streaming job uses the key through.
 
     The execution role (output encryption, reading the encrypted inputs, publishing to
     the encrypted output topic, as the developer guide's key policy lists) and SageMaker
-    itself, both bound to this account. Statements are JSON, one jsii round trip each.
+    itself, both bound to this account. Statements are JSON (``add_key_statements``).
     The roles already named are remembered by the key's stack, so that jobs sharing a
     key and a role add one statement.
     """
-    state = StackState.of(key)
-    roles = state.key_policies.roles.setdefault(key.node.path, set())
+    state = state or StackState.of(key)
+    roles = state.key_policies.roles.setdefault(key, set())
     if role_arn in roles:
         return
     roles.add(role_arn)
     p = state.pseudo
-    key.add_to_resource_policy(
-        iam.PolicyStatement.from_json(
+    statements: List[Mapping[str, Any]] = [
+        {
+            # A key shared by jobs with different roles gets one statement per role; Sids are unique.
+            "Sid": "AllowExecutionRole" + re.sub(r"[^A-Za-z0-9]", "", statement_suffix()),
+            # The account as principal, narrowed to the role by condition: KMS rejects a key
+            # policy that names a role IAM has not yet propagated, as a role created in the
+            # same deployment may be.
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:{p.partition}:iam::{p.account}:root"},
+            "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"],
+            "Resource": "*",
+            "Condition": {
+                "ArnEquals": {"aws:PrincipalArn": role_arn},
+                "StringEquals": {"kms:CallerAccount": p.account},
+            },
+        }
+    ]
+    if len(roles) == 1:  # the first job on this key
+        statements.append(
             {
-                # A key shared by jobs with different roles gets one statement per role; Sids are unique.
-                "Sid": "AllowExecutionRole" + re.sub(r"[^A-Za-z0-9]", "", statement_suffix()),
-                # The account as principal, narrowed to the role by condition: KMS rejects a key
-                # policy that names a role IAM has not yet propagated, as a role created in the
-                # same deployment may be.
+                "Sid": "AllowSageMakerForOutputTopic",
                 "Effect": "Allow",
-                "Principal": {"AWS": f"arn:{p.partition}:iam::{p.account}:root"},
-                "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"],
+                "Principal": {"Service": "sagemaker.amazonaws.com"},
+                "Action": ["kms:GenerateDataKey*", "kms:Decrypt"],
                 "Resource": "*",
-                "Condition": {
-                    "ArnEquals": {"aws:PrincipalArn": role_arn},
-                    "StringEquals": {"kms:CallerAccount": p.account},
-                },
+                "Condition": {"StringEquals": {"aws:SourceAccount": p.account}},
             }
         )
-    )
-    if len(roles) == 1:  # the first job on this key
-        key.add_to_resource_policy(
-            iam.PolicyStatement.from_json(
-                {
-                    "Sid": "AllowSageMakerForOutputTopic",
-                    "Effect": "Allow",
-                    "Principal": {"Service": "sagemaker.amazonaws.com"},
-                    "Action": ["kms:GenerateDataKey*", "kms:Decrypt"],
-                    "Resource": "*",
-                    "Condition": {"StringEquals": {"aws:SourceAccount": p.account}},
-                }
-            )
-        )
+    add_key_statements(key, *statements)

@@ -44,7 +44,7 @@ from .compliance import (
 from .job_handler import JobHandler
 from .pipeline import raise_for_other_environment
 from .plan import DEFAULT_TASK_TIME_LIMIT, JobPlan, JobProps, default_job_name_prefix, resolve_plan
-from .state import StackState
+from .state import StackState, node_path
 from .task_types import TaskType
 from .validation import raise_for_prop_types
 from .worker_ui import DEFAULT_VERIFICATION_CATEGORIES, LabelAttribute, VideoAnnotationType
@@ -76,11 +76,13 @@ class _PropsValidation:
 
 def _preflight(scope: Construct, construct_id: str, props: JobProps) -> Tuple[Stack, StackState]:
     """Raised before anything is built: props of the wrong type, an upstream job of another environment."""
-    path = f"{scope.node.path}/{construct_id}".lstrip("/")
+    def path() -> str:  # read for error messages only: a jsii round trip
+        return f"{node_path(scope)}/{construct_id}".lstrip("/")
+
     raise_for_prop_types(path, props.__dict__)  # before any value is used
     stack = Stack.of(scope)
     if props.input_from is not None:  # before any of its resources is referenced
-        raise_for_other_environment(path, cast(Construct, props.input_from), stack)
+        raise_for_other_environment(path(), cast(Construct, props.input_from), stack)
     return stack, StackState.of(stack)
 
 
@@ -262,13 +264,14 @@ class StreamingLabelingJob(StreamingLabelingJobBase):
         permissions = build_permissions(self, plan, key, topics, buckets, state)
         self.role, self.execution_policy = permissions.role, permissions.execution_policy
         self.output_s3_uri = permissions.wiring.output_s3_uri
-        self.holding_queue = build_holding_queue_of(self, plan, key, topics, handler, state)
-        self.handler_policy = allow_handler(plan, handler, permissions, topics, self.holding_queue, state)
+        holding = build_holding_queue_of(self, plan, key, topics, handler, state)
+        self.holding_queue = holding.queue if holding is not None else None
+        self.handler_policy = allow_handler(plan, handler, permissions, topics, holding, state)
 
         # --- the job: started after every permission, policy and notification it needs exists, stopped
         # before any of them is deleted and before a DESTROY empties its buckets -------------------------
         self.resource = build_job_resource(self, plan, stack, state, handler, permissions.wiring,
-                                           self.holding_queue)
+                                           holding)
         self.resource.node.add_dependency(self.execution_policy, self.handler_policy, handler.logs_policy,
                                           handler.stack_jobs_policy, *ordered_after(plan, buckets))
         self.job_name = self.resource.get_att_string("JobName")

@@ -242,12 +242,12 @@ class JobHandler(Construct):
         """The stack's handler, created on first use: one per stack, however many jobs."""
         return stack_singleton(scope, HANDLER_ID, JobHandler, JobHandler)
 
-    def allow_job(self, statements: Statements) -> iam.ManagedPolicy:
+    def allow_job(self, statements: Statements, state: Optional[StackState] = None) -> iam.ManagedPolicy:
         """Add one job's statements to the handler's policies (their wildcards acknowledged); the job must
-        depend on the result."""
+        depend on the result. ``state``: the stack's state, when the caller has it."""
         policy = self.job_policies.policy_for_next_job()
         policy.add_statements(*policy_statements(statements))
-        acknowledge_statements(policy, statements)
+        acknowledge_statements(policy, statements, state)
         return policy
 
     def renew_after_idle_stop(self, job_name_prefix: str) -> events.Rule:

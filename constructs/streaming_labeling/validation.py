@@ -13,7 +13,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Callable, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Callable, List, Mapping, Optional, Sequence, Tuple, Union
 
 from aws_cdk import Duration, RemovalPolicy, Token
 from aws_cdk import aws_kms as kms
@@ -280,10 +280,12 @@ class PropTypeError(TypeError):
     """Props of a type the construct cannot use; raised by the constructor, before anything is built."""
 
 
-def raise_for_prop_types(path: str, props: Mapping[str, Any]) -> None:
+def raise_for_prop_types(path: Union[str, Callable[[], str]], props: Mapping[str, Any]) -> None:
+    """``path``: the construct's path, or what returns it (read only for the error: a jsii round trip)."""
     errors = check_prop_types(props)
     if errors:
-        raise PropTypeError(f"StreamingLabelingJob {path}: " + "\n  ".join(errors))
+        shown = path if isinstance(path, str) else path()
+        raise PropTypeError(f"StreamingLabelingJob {shown}: " + "\n  ".join(errors))
 
 
 # --- values that must be known at synth time --------------------------------------------------
@@ -342,10 +344,17 @@ def job_durations(
     return (time_limit if time_limit is not None else DEFAULT_TASK_TIME_LIMIT_SECONDS), availability, errors + more
 
 
+#: Attribute of a Duration's Python object: its whole seconds, read from the jsii runtime once.
+_SECONDS_ATTR = "_streaming_labeling_seconds"
+
+
 def seconds_of(prop: str, value: Optional[Duration], default: Optional[int]) -> Tuple[Optional[int], List[str]]:
     """A Duration prop in whole seconds; a token or a fraction of a second is an error naming the prop."""
     if value is None:
         return default, []
+    known: Optional[int] = value.__dict__.get(_SECONDS_ATTR)
+    if known is not None:  # a Duration is immutable: its seconds were read once (the default's, for every job)
+        return known, []
     if value.is_unresolved():
         return default, [
             f"{prop}: must be known at synth time (got a token, Duration of {value.to_human_string()}); it is "
@@ -357,6 +366,7 @@ def seconds_of(prop: str, value: Optional[Duration], default: Optional[int]) -> 
     except RuntimeError:  # jsii: "... cannot be converted into a whole number of seconds"
         return default, [f"{prop}: {value.to_human_string()} is not a whole number of seconds; "
                          "allowed: a Duration of whole seconds"]
+    value.__dict__[_SECONDS_ATTR] = int(seconds)
     return int(seconds), []
 
 
