@@ -53,7 +53,7 @@ def local() -> Iterator[LocalGroundTruth]:
 
 
 def make_resource(local: LocalGroundTruth, generations: int, *, input_topic: Optional[str] = None,
-                  attribute: str = ATTRIBUTE) -> List[str]:
+                  attribute: str = ATTRIBUTE, categories: str = "config/labels.json") -> List[str]:
     """A resource's generations (the older ones stopped), oldest first; returns their names."""
     number = next(counter)
     sns, sagemaker = local.client("sns"), local.client("sagemaker")
@@ -66,7 +66,7 @@ def make_resource(local: LocalGroundTruth, generations: int, *, input_topic: Opt
             LabelingJobName=name, LabelAttributeName=attribute,
             InputConfig={"DataSource": {"SnsDataSource": {"SnsTopicArn": input_topic}}},
             OutputConfig={"S3OutputPath": f"s3://{BUCKET}/labels/", "SnsTopicArn": output_topic},
-            RoleArn=f"arn:aws:iam::{ACCOUNT}:role/labels", LabelCategoryConfigS3Uri=f"s3://{BUCKET}/config/labels.json",
+            RoleArn=f"arn:aws:iam::{ACCOUNT}:role/labels", LabelCategoryConfigS3Uri=f"s3://{BUCKET}/{categories}",
             HumanTaskConfig={
                 "WorkteamArn": WORKTEAM, "TaskTitle": "Which animal?", "TaskDescription": "Pick one",
                 "PreHumanTaskLambdaArn": f"arn:aws:lambda:{REGION}:{BUILT_IN}:function:PRE-ImageMultiClass",
@@ -128,6 +128,15 @@ ROWS = [
      [[(IMG, "cat", T0, {})],
       [(IMG, "dog", T1, {GENERATED: "streaming-labeling-sns-message-id",
                          "streaming-labeling-sns-message-id": "m-1"})]], [(IMG, "dog", 1)]),
+    ("one instant written with and without microseconds: the newer generation wins",
+     [[(IMG, "cat", "2026-11-01T10:00:00.000000", {})], [(IMG, "dog", "2026-11-01T10:00:00", {})]], [(IMG, "dog", 1)]),
+    ("a zone is turned into UTC before dates are compared",
+     [[(IMG, "cat", "2026-11-01T11:00:00+02:00", {})], [(IMG, "dog", "2026-11-01T10:00:00", {})]], [(IMG, "dog", 1)]),
+    ("send --s3-prefix names the source-ref as the key: one object with a plain publish of it",
+     [[(IMG, "cat", T0, {GENERATED: "source-ref"})], [(IMG, "dog", T1, {})]], [(IMG, "dog", 1)]),
+    ("send's text id is a hash of the source: one object with a plain publish of it",
+     [[(IMG, "cat", T0, {GENERATED: "streaming-labeling-object-id", "streaming-labeling-object-id": "ab12"})],
+      [(IMG, "dog", T1, {})]], [(IMG, "dog", 1)]),
     ("the sender's own ids: one source sent as two objects is two objects",
      [[(IMG, "cat", T0, {**KEYED, "my-id": "first"}), (IMG, "dog", T0, {**KEYED, "my-id": "second"})]],
      [(IMG, "cat", 0), (IMG, "dog", 0)]),
@@ -212,10 +221,52 @@ def test_output_file_is_complete_or_absent(local: LocalGroundTruth, tmp_path: An
     run = cli(local, "--job-name", name, "--output", str(target))
     assert run.returncode == 0 and run.stdout == "" and f"to {target}" in run.stderr
     assert [json.loads(text) for text in target.read_text().splitlines()] == list(read_labels(name))
+    assert oct(target.stat().st_mode & 0o777) == oct(0o666 & ~current_umask()), "as open() creates a file"
     broken = tmp_path / "broken.json"
     write_manifest(local, name, [line(IMG, "dog", T0, name), "{"])
-    assert cli(local, "--job-name", name, "--output", str(broken)).returncode == 1
-    assert list(tmp_path.iterdir()) == [target], "no half-written file, no scratch file left"
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    run = subprocess.run([sys.executable, "-m", "streaming_labeling", "labels", "--job-name", name, "--output",
+                          str(broken)], text=True, capture_output=True, env={**local.env, "TMPDIR": str(scratch)},
+                         timeout=120)
+    assert run.returncode == 1 and "not JSON" in run.stderr
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["labels.jsonl", "scratch"], "no half-written file"
+    assert list(scratch.iterdir()) == [], "no scratch database left"
+
+
+def current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def test_the_replay_key_is_the_handlers() -> None:
+    """The export looks past the key a renewal replays objects with: the same key the handler writes."""
+    from pathlib import Path
+
+    from streaming_labeling.labels import dataset
+
+    renewal = (Path(dataset.__file__).parent.parent / "handler" / "renewal.py").read_text()
+    assert f'REPLAY_ID_KEY = "{dataset.REPLAY_ID_KEY}"' in renewal
+
+
+def test_labels_not_in_the_documented_shape_are_one_line(local: LocalGroundTruth) -> None:
+    (name,) = make_resource(local, 1, attribute="boxes")
+    box = {"source-ref": IMG, "boxes": {"image_size": [{"width": 10, "height": 10, "depth": 3}],
+                                        "annotations": [{"class_id": 0, "left": 1, "top": 1, "height": 2}]},
+           "boxes-metadata": {"type": "groundtruth/object-detection", "creation-date": T0, "job-name": name}}
+    write_manifest(local, name, [box])
+    run = cli(local, "--job-name", name, "--format", "coco")
+    assert run.returncode == 1 and "Traceback" not in run.stderr
+    assert f"Job {name}'s label of {IMG} is not in Ground Truth's documented format (KeyError: 'width')" in run.stderr
+    s3 = local.client("s3")
+    s3.copy_object(Bucket=BUCKET, Key="config/later-broken.json", CopySource={"Bucket": BUCKET,
+                                                                            "Key": "config/labels.json"})
+    (other,) = make_resource(local, 1, categories="config/later-broken.json")
+    s3.put_object(Bucket=BUCKET, Key="config/later-broken.json", Body=b"{labels")  # after the job read it
+    write_manifest(local, other, [line(IMG, "cat", T0, other)])
+    with pytest.raises(LabelsError, match=f"The label category file of labeling job {other} .* is not JSON"):
+        read_labels(other)
 
 
 NOW = datetime(2026, 12, 1, 12, 0, 0, tzinfo=UTC)

@@ -7,6 +7,7 @@ when complete, so an interrupted export leaves no half-written dataset under tha
 
 from __future__ import annotations
 
+import io
 import os
 import sys
 import tempfile
@@ -17,7 +18,7 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
 from ..handler import shared
-from ..labels import LabelsError, formats, open_dataset, parse_since
+from ..labels import LabelsError, formats, guarded, open_dataset, parse_since
 from .errors import CliError
 from .target import Aws
 
@@ -26,12 +27,17 @@ from .target import Aws
 def destination(path: Optional[str]) -> Iterator[TextIO]:
     """Standard output, or a temporary file next to ``path`` renamed to it once everything is written."""
     if path is None or path == "-":
+        if isinstance(sys.stdout, io.TextIOWrapper):
+            sys.stdout.reconfigure(encoding="utf-8")  # JSON and CSV are UTF-8, whatever the locale says
         yield sys.stdout
         sys.stdout.flush()
         return
     directory = os.path.dirname(os.path.abspath(path))
     handle, scratch = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(path)}.", suffix=".part")
     try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(scratch, 0o666 & ~umask)  # as open() would create it (mkstemp's file is private)
         with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
             yield out
         os.replace(scratch, path)
@@ -71,18 +77,17 @@ def export(aws: Aws, console: Console, *, job_name: Optional[str], stack: Option
     """Write the dataset; (objects written, objects skipped, the job named). LabelsError becomes CliError."""
     try:
         after = parse_since(since)
-        with progress(console) as report:
+        with progress(console) as report:  # the bar is gone before a byte of data is written
             reader = open_dataset(aws, job_name=job_name, stack=stack, construct=construct, pipeline=pipeline,
                                   progress=report)
-            stage = reader.dataset.last
-            records = reader.records(since=after)
+            records = guarded(reader.records(since=after))
             first = next(records, None)  # every manifest is read by now
-            if first is not None and fmt != "manifest":
-                # the last stage's first label: with --pipeline the first record may not carry one yet
-                formats.check_fits(fmt, reader.first_types.get(len(reader.dataset.stages) - 1), stage)
-            everything = chain_first(first, records)
-            with destination(output) as out:
-                written, skipped = write(fmt, everything, reader.dataset, out, aws)
+        stage = reader.dataset.last
+        if fmt != "manifest":
+            # the last stage's first label: with --pipeline the first record may not carry one yet
+            formats.check_fits(fmt, reader.first_types.get(len(reader.dataset.stages) - 1), stage)
+        with destination(output) as out:
+            written, skipped = write(fmt, chain_first(first, records), reader.dataset, out, aws)
     except LabelsError as error:
         raise CliError(str(error)) from error
     return written, skipped, stage.name

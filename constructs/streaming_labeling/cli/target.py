@@ -42,21 +42,18 @@ class Target:
 class Aws:
     """Clients of one session (standard credential chain, ``--profile``, ``--region``, ``AWS_ENDPOINT_URL``)."""
 
-    def __init__(self, *, region: Optional[str], profile: Optional[str]) -> None:
+    def __init__(self, *, region: Optional[str], profile: Optional[str],
+                 session: Optional[boto3.session.Session] = None) -> None:
+        """``session``: one the caller made (``streaming_labeling.read_labels(session=...)``), instead."""
+        self._clients: Dict[Tuple[str, bool], Any] = {}
+        if session is not None:
+            self.session = session
+            return
         region = region or os.environ.get("AWS_REGION")  # as Lambda and the other SDKs set it
         try:
             self.session = boto3.session.Session(profile_name=profile, region_name=region)
         except BotoCoreError as error:  # ProfileNotFound and friends
             raise CliError(explain(error)) from error
-        self._clients: Dict[Tuple[str, bool], Any] = {}
-
-    @classmethod
-    def of(cls, session: boto3.session.Session) -> Aws:
-        """Clients of a session the caller made (``streaming_labeling.read_labels(session=...)``)."""
-        aws = cls.__new__(cls)
-        aws.session = session
-        aws._clients = {}
-        return aws
 
     @property
     def region(self) -> Optional[str]:
@@ -139,11 +136,14 @@ def input_bucket_of(aws: Aws, job: Dict[str, Any]) -> Tuple[Optional[str], Optio
     return next((tag["Value"] for tag in tags if tag.get("Key") == INPUT_BUCKET_TAG), None), None
 
 
-def tags_of(aws: Aws, arn: str) -> Dict[str, str]:
-    """A job's tags; empty when they cannot be read."""
+def tags_of(aws: Aws, arn: str, *, strict: bool = False) -> Dict[str, str]:
+    """A job's tags; empty when they cannot be read, or with ``strict`` a CliError saying why."""
     try:
         tags = aws.client("sagemaker").list_tags(ResourceArn=arn).get("Tags", [])
-    except ClientError:
+    except ClientError as error:
+        if strict:
+            raise CliError(f"Cannot read the tags of {arn} ({explain(error)}): they name the job's generations "
+                           "(sagemaker:ListTags is needed).") from error
         return {}
     return {str(tag["Key"]): str(tag["Value"]) for tag in tags}
 
@@ -159,32 +159,35 @@ def when(value: Any) -> str:
     return value.isoformat() if hasattr(value, "isoformat") else str(value or "")
 
 
-def generations(aws: Aws, job: Dict[str, Any]) -> List[Generation]:
+def generations(aws: Aws, job: Dict[str, Any], *, strict: bool = False) -> List[Generation]:
     """Every job of the construct's resource that ``job`` belongs to, oldest first (the handler tags each
-    with its resource); just ``job`` when it carries no such tag."""
+    with its resource); just ``job`` when it carries no such tag. ``strict``: a tag that cannot be read is
+    a CliError, not a generation left out (an export must not silently miss one)."""
     name = str(job["LabelingJobName"])
-    resource = tags_of(aws, str(job["LabelingJobArn"])).get(RESOURCE_TAG)
+    resource = tags_of(aws, str(job["LabelingJobArn"]), strict=strict).get(RESOURCE_TAG)
     if not resource:
         return [Generation(name, str(job.get("LabelingJobStatus")), when(job.get("CreationTime")))]
     prefix = resource.rsplit("-", 1)[0]  # <job_name_prefix>-<12 hex>
     found = []
     for page in aws.client("sagemaker").get_paginator("list_labeling_jobs").paginate(NameContains=prefix):
         for summary in page.get("LabelingJobSummaryList", []):
-            if tags_of(aws, str(summary["LabelingJobArn"])).get(RESOURCE_TAG) == resource:
+            if not str(summary["LabelingJobName"]).lower().startswith(prefix.lower() + "-"):
+                continue  # NameContains matches anywhere; a generation's name is <prefix>-<12 hex>
+            if tags_of(aws, str(summary["LabelingJobArn"]), strict=strict).get(RESOURCE_TAG) == resource:
                 found.append(Generation(str(summary["LabelingJobName"]), str(summary["LabelingJobStatus"]),
                                         when(summary["CreationTime"])))
     found.sort(key=lambda generation: (generation.created, generation.name))
     return found or [Generation(name, str(job.get("LabelingJobStatus")), when(job.get("CreationTime")))]
 
 
-def current_job(aws: Aws, job_name: str) -> Tuple[Dict[str, Any], List[Generation]]:
+def current_job(aws: Aws, job_name: str, *, strict: bool = False) -> Tuple[Dict[str, Any], List[Generation]]:
     """The generation that runs now of the resource ``job_name`` (any generation's name) belongs to.
 
     A renewal after an idle stop starts a new job under a new name: what the user knows may be an
     earlier one. The running generation wins; with none running, the newest.
     """
     job = describe_job(aws, job_name)
-    family = generations(aws, job)
+    family = generations(aws, job, strict=strict)
     running = [g for g in family if g.status in shared.ACTIVE_STATUSES]
     chosen = (running or family)[-1]
     if chosen.name != job_name:

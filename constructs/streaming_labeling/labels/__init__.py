@@ -8,23 +8,25 @@ the job. ``streaming-labeling labels`` writes the same records as JSON lines, CO
 from __future__ import annotations
 
 import re
+import sqlite3
+import tempfile
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Dict, Iterator, Optional, Union
 
 import boto3
+from botocore.exceptions import BotoCoreError, ClientError
 
-from ..cli.errors import CliError
+from ..cli.errors import CliError, explain
 from ..cli.target import Aws
 from .dataset import Progress, Reader, object_id
 from .locate import resolve
-from .model import Dataset, LabelsError, Stage
+from .model import LABEL_DATE, Dataset, LabelsError, Stage
 
-__all__ = ["Dataset", "LabelsError", "Stage", "object_id", "open_dataset", "parse_since", "read_labels"]
+__all__ = ["Dataset", "LabelsError", "Stage", "object_id", "parse_since", "read_labels"]
 
 Since = Union[None, str, date, datetime, timedelta]
 RELATIVE = re.compile(r"^(\d+)\s*([dhm])$")
-#: ``creation-date`` of a label: ``YYYY-MM-DDTHH:MM:SS.ffffff``, UTC without a zone (DG ``sms-data-output``).
-LABEL_DATE = "%Y-%m-%dT%H:%M:%S.%f"
 
 
 def parse_since(value: Since, now: Optional[datetime] = None) -> Optional[str]:
@@ -61,11 +63,23 @@ def open_dataset(aws: Aws, *, job_name: Optional[str] = None, stack: Optional[st
                  construct: Optional[str] = None, pipeline: bool = False,
                  progress: Optional[Progress] = None) -> Reader:
     """The reader of a job's (or a pipeline's) labels; LabelsError when the job cannot be found."""
-    try:
+    with as_labels_error():
         dataset = resolve(aws, job_name=job_name, stack=stack, construct=construct, pipeline=pipeline)
+        return Reader(aws.client("s3"), dataset, progress)
+
+
+@contextmanager
+def as_labels_error() -> Iterator[None]:
+    """AWS's and the session's errors as a LabelsError with the one line the command line prints."""
+    try:
+        yield
     except CliError as error:
         raise LabelsError(error.format_message()) from error
-    return Reader(aws.client("s3"), dataset, progress)
+    except (ClientError, BotoCoreError) as error:
+        raise LabelsError(explain(error)) from error
+    except sqlite3.Error as error:  # the scratch file: a full or read-only TMPDIR
+        raise LabelsError(f"The export's scratch database in {tempfile.gettempdir()} failed ({error}): set "
+                          "TMPDIR to a folder with room for about three times the manifests.") from error
 
 
 def read_labels(job_name: Optional[str] = None, *, stack: Optional[str] = None, construct: Optional[str] = None,
@@ -78,7 +92,9 @@ def read_labels(job_name: Optional[str] = None, *, stack: Optional[str] = None, 
         or name ``stack`` (and ``construct``, its path in the stack, if the stack has several jobs).
     :param pipeline: follow ``input_from`` upstream: each record carries every stage's label
         (``<attr>`` and ``<attr>-metadata`` of each job), the job named being the last stage.
-    :param since: only objects with a label from then on (a date, a time, or an age such as ``"7d"``).
+    :param since: only objects with a label from then on (a date, a time, or an age such as ``"7d"``); a
+        ``datetime`` without a zone, like the labels' own dates, is UTC (pass ``datetime.now(UTC)``, not
+        ``datetime.now()``).
     :param region, profile, session: the AWS session; default: the standard credential chain, and
         ``AWS_ENDPOINT_URL``/``AWS_ENDPOINT_URL_<SERVICE>`` as every SDK reads them.
 
@@ -87,8 +103,16 @@ def read_labels(job_name: Optional[str] = None, *, stack: Optional[str] = None, 
     cannot be: no such job, no labels yet, not allowed); the labels are read as the records are
     consumed, with memory that does not grow with the dataset.
     """
-    aws = Aws(region=region, profile=profile) if session is None else Aws.of(session)
+    if session is not None and (region is not None or profile is not None):
+        raise LabelsError("read_labels: pass a session, or region/profile for one, not both.")
     after = parse_since(since)
-    reader = open_dataset(aws, job_name=job_name, stack=stack, construct=construct, pipeline=pipeline)
-    reader.manifests()  # "no labels yet" and "not allowed" now, not at the first record
-    return reader.records(since=after)
+    with as_labels_error():
+        aws = Aws(region=region, profile=profile, session=session)
+        reader = open_dataset(aws, job_name=job_name, stack=stack, construct=construct, pipeline=pipeline)
+        reader.manifests()  # "no labels yet" and "not allowed" now, not at the first record
+    return guarded(reader.records(since=after))
+
+
+def guarded(records: Iterator[Dict[str, Any]]) -> Iterator[Dict[str, Any]]:
+    with as_labels_error():
+        yield from records

@@ -20,14 +20,20 @@ from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 from botocore.exceptions import ClientError
 
+from ..cli.sender import OBJECT_ID_KEY
 from ..handler import shared
 from .model import Dataset, LabelsError, Stage, label_date, label_type, refused
 
 #: Ground Truth's deduplication key of a line (runtime facts §1.4).
 DEDUP_KEY = "dataset-objectid-attribute-name"
-#: The key the stack's handler gives an object it replays after a renewal (an SNS message id, not the
-#: object's identity; ``handler/renewal.py``).
+#: The key the stack's handler gives an object it replays after a renewal: its SNS message id
+#: (``handler/renewal.py``'s REPLAY_ID_KEY; that module is the Lambda asset's, not importable here).
 REPLAY_ID_KEY = "streaming-labeling-sns-message-id"
+#: The data object itself (DG ``sms-streaming-manifest``: one of them is required).
+SOURCES = ("source-ref", "source")
+#: Deduplication keys that are not a sender's own identity of the object: a renewal's replay key (an SNS
+#: message id), the command line's (the SHA-256 of the source), the source itself.
+NOT_IDENTITIES = (REPLAY_ID_KEY, OBJECT_ID_KEY, *SOURCES)
 
 #: Called with the bytes read so far and the total bytes of the manifests, for a progress bar.
 Progress = Callable[[int, int], None]
@@ -38,12 +44,14 @@ def object_id(line: Dict[str, Any]) -> str:
 
     The id the sender gave it (the line's deduplication key, as Ground Truth dedups), else the object
     itself (``source-ref`` or ``source``). Keys Ground Truth generates (``$...``) and the replay key of a
-    renewal differ between generations for one object, so they do not identify it.
+    renewal differ between generations for one object, so they do not identify it; the command line's
+    own id is a hash of the source, so the source stands for it (and one object sent with ``send`` and
+    published by hand stays one).
     """
     key = line.get(DEDUP_KEY)
-    if isinstance(key, str) and key and not key.startswith("$") and key != REPLAY_ID_KEY and key in line:
+    if isinstance(key, str) and key and not key.startswith("$") and key not in NOT_IDENTITIES and key in line:
         return "id:" + json.dumps(line[key], ensure_ascii=False)
-    for field in ("source-ref", "source"):
+    for field in SOURCES:  # also when the line names its source as its key (``send --s3-prefix`` does)
         if field in line:
             return f"{field}:" + json.dumps(line[field], ensure_ascii=False)
     return "line:" + json.dumps(line, sort_keys=True, ensure_ascii=False)
@@ -141,6 +149,7 @@ class Reader:
         database.execute("CREATE TABLE labels (id TEXT, stage INTEGER, date TEXT, generation INTEGER, "
                          "line INTEGER, record TEXT, PRIMARY KEY (id, stage))")
         manifests = self.manifests()
+        labeled = [0] * len(self.dataset.stages)
         total = sum(size for *_, size in manifests)
         done = 0
         for stage_index, generation, uri, size in manifests:
@@ -149,7 +158,10 @@ class Reader:
                 if stage.label_attribute not in line:
                     continue
                 identity = object_id(line)
-                self.first_types.setdefault(stage_index, label_type(line, stage))
+                kind = label_type(line, stage)
+                if kind is not None:
+                    self.first_types.setdefault(stage_index, kind)
+                labeled[stage_index] += 1
                 database.execute("INSERT OR IGNORE INTO objects (id) VALUES (?)", (identity,))
                 # The latest label wins: the newer creation date, then the newer generation, then the later line.
                 database.execute(
@@ -162,6 +174,10 @@ class Reader:
             done += size
         if self.progress is not None:
             self.progress(total, total)
+        if not labeled[-1]:
+            last = self.dataset.last
+            raise LabelsError(f"Labeling job {last.name} has no labels yet: its output manifests hold no line "
+                              f"with its label attribute {last.label_attribute!r}.")
 
     def records(self, since: Optional[str] = None) -> Iterator[Dict[str, Any]]:
         """Every object once, in the order it was first seen; with ``since``, those with a label from then on."""

@@ -1,8 +1,8 @@
 """The formats an export writes: the output manifest as JSON Lines, COCO for boxes and masks, CSV for classes.
 
-Standard library only. Every writer streams: it reads one record at a time and keeps nothing per record
-(COCO's annotations go to a temporary file while its images are written, and are copied after them), so
-memory stays flat however many objects a job labeled.
+Standard library (and botocore's errors) only. Every writer streams: it reads one record at a time and
+keeps nothing per record (COCO's annotations go to a temporary file while its images are written, and are
+copied after them), so memory stays flat however many objects a job labeled.
 
 A record is one output-manifest line as a dict (the latest label per object); the ``coco`` and ``csv``
 writers use the label of the dataset's last stage (the job the user named) and skip records that do not
@@ -16,11 +16,16 @@ import csv
 import json
 import re
 import shutil
+import struct
 import tempfile
+import zlib
+from contextlib import contextmanager
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, NamedTuple, Optional, TextIO, Tuple
 
+from botocore.exceptions import ClientError
+
 from ..imaging import parse_hex, read_png
-from .model import BOXES, CLASSIFICATION, MULTI_LABEL, SEGMENTATION, Dataset, LabelsError, Stage, label_type
+from .model import BOXES, CLASSIFICATION, MULTI_LABEL, SEGMENTATION, Dataset, LabelsError, Stage, label_type, refused
 
 FORMATS = ("manifest", "coco", "csv")
 
@@ -143,22 +148,36 @@ def write_coco(records: Iterable[Mapping[str, Any]], dataset: Dataset, out: Text
     with tempfile.TemporaryFile("w+", encoding="utf-8") as spool:
         for record, label, metadata in _labeled(records, "coco", stage, skipped):
             image_id = written + 1
-            if metadata.get("type") in BOXES:
-                width, height, found = _boxes(stage, record, label)
-            else:
-                width, height, found = _segments(stage, record, label, metadata, read_object)
-            image = {"id": image_id, "file_name": _object(record), "width": width, "height": height}
+            with _malformed(stage, record):
+                if metadata.get("type") in BOXES:
+                    width, height, found = _boxes(stage, record, label)
+                else:
+                    width, height, found = _segments(stage, record, label, metadata, read_object)
+                image = {"id": image_id, "file_name": _object(record), "width": width, "height": height}
+                entries = [_dumps({"image_id": image_id, **annotation}) for annotation in found]
             out.write(("," if written else "") + _dumps(image))
             written += 1
-            for annotation in found:
+            for entry in entries:
                 annotations += 1
-                spool.write(("," if annotations > 1 else "") + _dumps({"id": annotations, "image_id": image_id,
-                                                                        **annotation}))
+                spool.write(("," if annotations > 1 else "") + '{"id":' + str(annotations) + "," + entry[1:])
         out.write('],"annotations":[')
         spool.seek(0)
         shutil.copyfileobj(spool, out)
     out.write("]}\n")
     return Written(written, skipped[0])
+
+
+@contextmanager
+def _malformed(stage: Stage, record: Mapping[str, Any]) -> Iterator[None]:
+    """A label that is not in Ground Truth's documented shape (a field missing, a corrupt mask), or a mask
+    that cannot be read, as one sentence naming the object."""
+    try:
+        yield
+    except ClientError as error:
+        raise refused(error, str(record.get(stage.label_attribute)), stage.name, "the mask") from error
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError, zlib.error, struct.error) as error:
+        raise LabelsError(f"Job {stage.name}'s label of {_object(record)} is not in Ground Truth's documented "
+                          f"format ({type(error).__name__}: {error}); --format manifest writes it as it is.") from error
 
 
 def _dumps(value: Any) -> str:

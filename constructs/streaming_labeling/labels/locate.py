@@ -84,7 +84,14 @@ def label_names(aws: Aws, job: Dict[str, Any]) -> Tuple[str, ...]:
         document = read_json(aws, str(uri))
     except ClientError as error:
         raise refused(error, str(uri), str(job["LabelingJobName"]), "the label categories") from error
-    return tuple(str(entry.get("label")) for entry in document.get("labels", []) if isinstance(entry, dict))
+    except ValueError as error:
+        raise LabelsError(f"The label category file of labeling job {job['LabelingJobName']} ({uri}) is not "
+                          f"JSON: {error}.") from error
+    entries = document.get("labels", []) if isinstance(document, dict) else None
+    if not isinstance(entries, list):
+        raise LabelsError(f"The label category file of labeling job {job['LabelingJobName']} ({uri}) has no "
+                          '"labels" list (Ground Truth\'s format: {"labels": [{"label": "cat"}, ...]}).')
+    return tuple(str(entry.get("label")) for entry in entries if isinstance(entry, dict))
 
 
 def manifest_uri(job: Dict[str, Any]) -> str:
@@ -98,7 +105,7 @@ def manifest_uri(job: Dict[str, Any]) -> str:
 
 def stage_of(aws: Aws, job_name: str) -> Tuple[Stage, Dict[str, Any]]:
     """A job's stage (all generations of its resource) and the newest generation's description."""
-    job, family = current_job(aws, job_name)
+    job, family = current_job(aws, job_name, strict=True)
     described = {str(job["LabelingJobName"]): job}
     for generation in family:
         if generation.name not in described:

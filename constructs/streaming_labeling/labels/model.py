@@ -6,7 +6,8 @@ Standard library and botocore only: notebooks and training scripts import the ex
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Dict, Mapping, Optional, Tuple
+from datetime import UTC, datetime
+from typing import Any, Mapping, Optional, Tuple
 
 from botocore.exceptions import ClientError
 
@@ -72,10 +73,31 @@ def label_type(record: Mapping[str, Any], stage: Stage) -> Optional[str]:
     return None
 
 
+#: How label dates are compared: ``creation-date``'s documented form, UTC (DG ``sms-data-output``).
+LABEL_DATE = "%Y-%m-%dT%H:%M:%S.%f"
+
+
 def label_date(record: Mapping[str, Any], stage: Stage) -> str:
-    """When ``stage``'s label was made (``creation-date``, or ``creation_date`` of custom tasks), '' if unknown."""
-    metadata: Dict[str, Any] = record.get(stage.metadata_attribute) or {}
-    return str(metadata.get("creation-date") or metadata.get("creation_date") or "")
+    """When ``stage``'s label was made (``creation-date``, or ``creation_date`` of custom tasks), '' if unknown.
+
+    In one form, so that dates compare as text: ``2026-11-01T10:00:00`` and ``...10:00:00.000000`` are one
+    instant, and a zone (``Z``, ``+00:00``) is turned into UTC. A date that does not parse is kept as is.
+    """
+    metadata = record.get(stage.metadata_attribute)
+    if not isinstance(metadata, dict):
+        return ""
+    text = str(metadata.get("creation-date") or metadata.get("creation_date") or "")
+    return normal_date(text)
+
+
+def normal_date(text: str) -> str:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return text
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment.strftime(LABEL_DATE)
 
 
 #: S3's and KMS's "you may not": the bucket policy, the role's policy or the key policy refused.
