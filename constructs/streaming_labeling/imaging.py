@@ -10,6 +10,7 @@ from __future__ import annotations
 import struct
 import zlib
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import List, Optional, Sequence, Tuple
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -81,7 +82,7 @@ def rectangles_png(width: int, height: int, background: RGB, boxes: Sequence[Tup
 
 
 #: Bytes per pixel of the 8-bit colour types ``read_png`` reads: grey, RGB, palette, RGBA.
-_CHANNELS = {0: 1, 2: 3, 3: 1, 6: 4}
+_CHANNELS = MappingProxyType({0: 1, 2: 3, 3: 1, 6: 4})
 
 
 def read_png(data: bytes) -> Tuple[int, int, List[bytes]]:

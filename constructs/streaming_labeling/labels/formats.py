@@ -20,6 +20,7 @@ import struct
 import tempfile
 import zlib
 from contextlib import contextmanager
+from types import MappingProxyType
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, NamedTuple, Optional, TextIO, Tuple
 
 from botocore.exceptions import ClientError
@@ -30,14 +31,14 @@ from .model import BOXES, CLASSIFICATION, MULTI_LABEL, SEGMENTATION, Dataset, La
 FORMATS = ("manifest", "coco", "csv")
 
 #: The label types each format fits (``manifest`` fits every type).
-FITS: Mapping[str, Tuple[str, ...]] = {
+FITS: Mapping[str, Tuple[str, ...]] = MappingProxyType({
     "coco": BOXES + SEGMENTATION,
     "csv": CLASSIFICATION + MULTI_LABEL,
-}
-_WHAT_FITS = {
+})
+_WHAT_FITS = MappingProxyType({
     "coco": "bounding boxes (incl. adjustment) and image semantic segmentation",
     "csv": "image and text classification, single and multi-label, and label verification",
-}
+})
 CSV_HEADER = ("object", "labels", "confidence", "workers", "job", "created")
 
 
