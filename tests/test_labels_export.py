@@ -341,3 +341,30 @@ def test_on_a_terminal_a_progress_bar_goes_to_stderr_and_stdout_keeps_only_the_j
     assert b"reading labels" in shown and b"2000 labeled objects" in shown
     assert [json.loads(text)["source-ref"] for text in run.stdout.decode().splitlines()] == [
         f"s3://d/{index}" for index in range(2000)]
+
+
+@pytest.mark.parametrize("service, operation, code, says", [
+    ("s3", "HeadObject", "403", "Not allowed to read the labels of labeling job {first} (s3://"),
+    ("s3", "GetObject", "AccessDenied", "Not allowed to read the label categories of labeling job {last}"),
+    ("sagemaker", "ListTags", "AccessDeniedException", "sagemaker:ListTags is needed"),
+    ("sagemaker", "DescribeLabelingJob", "AccessDeniedException", "DescribeLabelingJob: AccessDeniedException"),
+    ("sagemaker", "ListLabelingJobs", "ThrottlingException", "ListLabelingJobs: ThrottlingException"),
+])
+def test_a_reader_that_is_refused_gets_one_sentence(local: LocalGroundTruth, service: str, operation: str,
+                                                    code: str, says: str) -> None:
+    """read_labels with a session whose calls of one operation AWS refuses (botocore answers them itself)."""
+    import boto3
+    from botocore.awsrequest import AWSResponse
+
+    names = make_resource(local, 2)
+    write_manifest(local, names[-1], [line(IMG, "cat", T0, names[-1])])
+    session = boto3.session.Session(region_name=REGION)
+
+    def refuse(**_: Any) -> Any:
+        return AWSResponse("https://refused", 403 if code != "ThrottlingException" else 400, {}, None), {
+            "Error": {"Code": code, "Message": "refused"}, "ResponseMetadata": {"HTTPStatusCode": 403}}
+
+    session.events.register(f"before-call.{service}.{operation}", refuse)
+    with pytest.raises(LabelsError) as raised:
+        list(read_labels(names[0], session=session))
+    assert says.format(first=names[0], last=names[-1]) in str(raised.value)
