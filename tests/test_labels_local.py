@@ -12,6 +12,7 @@ import json
 import os
 import subprocess
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Tuple
 
@@ -82,6 +83,18 @@ def pipeline(local: LocalGroundTruth, tmp_path_factory: pytest.TempPathFactory) 
     return Pipeline(local, tmp_path_factory.mktemp("images"))
 
 
+@contextmanager
+def environment(env: Dict[str, str]) -> Iterator[None]:
+    """``os.environ`` with ``env`` (what the CLI subprocesses get), restored afterwards as it was."""
+    saved = dict(os.environ)
+    os.environ.update(env)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
 def jsonl(run: Run[str]) -> List[Dict[str, Any]]:
     assert run.returncode == 0, run.stderr
     return [json.loads(line) for line in run.stdout.splitlines()]
@@ -103,12 +116,8 @@ def test_each_object_once_with_both_stages_labels_across_the_renewal(pipeline: P
 
 
 def test_the_function_yields_what_the_command_writes(pipeline: Pipeline) -> None:
-    os.environ.update(pipeline.local.env)
-    try:
+    with environment(pipeline.local.env):
         records = list(read_labels(pipeline.review, pipeline=True))
-    finally:
-        for key in pipeline.local.env:
-            os.environ.pop(key, None)
     command = jsonl(pipeline.cli("--job-name", pipeline.review, "--pipeline"))
     assert records == command
 
@@ -193,13 +202,8 @@ def test_a_job_without_labels_yet_and_no_pipeline_upstream(pipeline: Pipeline, l
     assert run.returncode == 1 and "has no labels yet" in run.stderr and quiet.names["animals"] in run.stderr
     run = pipeline.cli("--job-name", quiet.names["vehicles"], "--pipeline")
     assert run.returncode == 1 and "has no upstream job" in run.stderr
-    with pytest.raises(LabelsError, match="has no labels yet"):
-        os.environ.update(local.env)
-        try:
-            list(read_labels(quiet.names["animals"]))
-        finally:
-            for key in local.env:
-                os.environ.pop(key, None)
+    with pytest.raises(LabelsError, match="has no labels yet"), environment(local.env):
+        list(read_labels(quiet.names["animals"]))
     local.destroy(quiet.deployed)
 
 
