@@ -21,10 +21,8 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 from typing import Any, Dict, List, Tuple
@@ -44,7 +42,7 @@ ATTRIBUTE = "vehicles"
 BOXES_PER_OBJECT = 2
 FIRST_SHARE, SECOND_FROM = 0.6, 0.4  # generation 1 labels [0, 60 %), generation 2 [40 %, 100 %)
 
-from run import tree_rss_kib  # noqa: E402 - bench/run.py's sampler of a process tree's memory
+from run import run_measured  # noqa: E402 - bench/run.py's timing and memory sampling of a subprocess
 
 
 def box_line(bucket: str, index: int, job: str, month: int) -> str:
@@ -144,25 +142,10 @@ def export(local: Any, job: BoxesJob, fmt: str, output: Path) -> Tuple[float, in
     """Wall seconds and peak tree memory (MiB) of one ``streaming-labeling labels`` run."""
     command = [sys.executable, "-m", "streaming_labeling", "labels", "--job-name", job.names[0], "--format", fmt,
                "--output", str(output)]
-    started = time.perf_counter()
-    process = subprocess.Popen(command, env=local.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    peak, done = 0, threading.Event()
-
-    def sample() -> None:
-        nonlocal peak
-        while not done.is_set():
-            peak = max(peak, tree_rss_kib(process.pid))
-            time.sleep(0.02)
-
-    sampler = threading.Thread(target=sample)
-    sampler.start()
-    _, errors = process.communicate()
-    elapsed = time.perf_counter() - started
-    done.set()
-    sampler.join()
-    if process.returncode != 0:
-        raise SystemExit(f"{' '.join(command[2:])} failed ({process.returncode}): {errors}")
-    return elapsed, peak // 1024
+    elapsed, peak, code, errors = run_measured(command, local.env)
+    if code != 0:
+        raise SystemExit(f"{' '.join(command[2:])} failed ({code}): {errors}")
+    return elapsed, peak
 
 
 def main() -> None:

@@ -57,14 +57,10 @@ def tree_rss_kib(pid: int) -> int:
     return total
 
 
-def measure(variant: str, jobs: int, outdir: str) -> Tuple[float, int]:
-    """Wall seconds and peak tree memory (MiB) of one synthesis in a fresh process."""
-    env = {**os.environ, "PATH": f"{ROOT / 'node_modules' / '.bin'}{os.pathsep}{os.environ.get('PATH', '')}"}
+def run_measured(command: List[str], env: Dict[str, str]) -> Tuple[float, int, int, str]:
+    """Run ``command``: wall seconds, peak tree memory (MiB, sampled every 20 ms), exit code, stderr."""
     start = time.perf_counter()
-    process = subprocess.Popen(
-        [sys.executable, str(HERE / "synth_once.py"), variant, str(jobs), outdir],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     peak = 0
     done = threading.Event()
 
@@ -76,13 +72,21 @@ def measure(variant: str, jobs: int, outdir: str) -> Tuple[float, int]:
 
     sampler = threading.Thread(target=sample)
     sampler.start()
-    code = process.wait()
+    _, errors = process.communicate()
     elapsed = time.perf_counter() - start
     done.set()
     sampler.join()
+    return elapsed, peak // 1024, process.returncode, errors
+
+
+def measure(variant: str, jobs: int, outdir: str) -> Tuple[float, int]:
+    """Wall seconds and peak tree memory (MiB) of one synthesis in a fresh process."""
+    env = {**os.environ, "PATH": f"{ROOT / 'node_modules' / '.bin'}{os.pathsep}{os.environ.get('PATH', '')}"}
+    elapsed, peak, code, _ = run_measured([sys.executable, str(HERE / "synth_once.py"), variant, str(jobs), outdir],
+                                          env)
     if code != 0:
         raise SystemExit(f"synthesis of {variant} with {jobs} jobs failed ({code})")
-    return elapsed, peak // 1024
+    return elapsed, peak
 
 
 def template_resources(outdir: str) -> int:
