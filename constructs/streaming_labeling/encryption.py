@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Callable, List, Mapping, Optional
+from typing import Any, Callable, Dict, List, Mapping, Optional
 
 from aws_cdk import RemovalPolicy
 from aws_cdk import aws_iam as iam
@@ -109,6 +109,22 @@ def build_encryption_key(
     return key
 
 
+def service_use_statement(sid: str, service: str, account: str) -> Dict[str, Any]:
+    """Key-policy JSON: an AWS service may encrypt and decrypt with the key on this account's behalf.
+
+    What a service needs to write to, or deliver from, an encrypted topic or queue; bound to the
+    account by ``aws:SourceAccount`` (the confused-deputy condition).
+    """
+    return {
+        "Sid": sid,
+        "Effect": "Allow",
+        "Principal": {"Service": service},
+        "Action": ["kms:GenerateDataKey*", "kms:Decrypt"],
+        "Resource": "*",
+        "Condition": {"StringEquals": {"aws:SourceAccount": account}},
+    }
+
+
 def add_key_statements(key: kms.Key, *statements: Mapping[str, Any]) -> None:
     """Add JSON statements to a key's policy, in order: what ``key.add_to_resource_policy`` does for each.
 
@@ -159,14 +175,5 @@ def allow_job_principals_in_key_policy(key: kms.Key, role_arn: str, statement_su
         }
     ]
     if len(roles) == 1:  # the first job on this key
-        statements.append(
-            {
-                "Sid": "AllowSageMakerForOutputTopic",
-                "Effect": "Allow",
-                "Principal": {"Service": "sagemaker.amazonaws.com"},
-                "Action": ["kms:GenerateDataKey*", "kms:Decrypt"],
-                "Resource": "*",
-                "Condition": {"StringEquals": {"aws:SourceAccount": p.account}},
-            }
-        )
+        statements.append(service_use_statement("AllowSageMakerForOutputTopic", "sagemaker.amazonaws.com", p.account))
     add_key_statements(key, *statements)

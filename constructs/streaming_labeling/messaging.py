@@ -13,7 +13,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from .encryption import add_key_statements
+from .encryption import add_key_statements, service_use_statement
 from .props import Required, consolidate
 from .pseudo import Pseudo
 from .state import node_addr
@@ -101,14 +101,7 @@ def publish_uploads(bucket: s3.IBucket, topic: sns.ITopic, key: kms.IKey, p: Pse
     destination = _TopicDestination(topic, p, topic_arn if topic_arn is not None else topic.topic_arn,
                                     bucket_arn if bucket_arn is not None else bucket.bucket_arn)
     bucket.add_event_notification(s3.EventType.OBJECT_CREATED, destination)  # type: ignore[arg-type]
-    statement = {
-        "Sid": "AllowS3ToPublishToEncryptedTopics",
-        "Effect": "Allow",
-        "Principal": {"Service": "s3.amazonaws.com"},
-        "Action": ["kms:GenerateDataKey*", "kms:Decrypt"],
-        "Resource": "*",
-        "Condition": {"StringEquals": {"aws:SourceAccount": p.account}},
-    }
+    statement = service_use_statement("AllowS3ToPublishToEncryptedTopics", "s3.amazonaws.com", p.account)
     if isinstance(key, kms.Key):
         add_key_statements(key, statement)
     else:  # an imported key: add_to_resource_policy adds nothing (its policy is not managed here)
@@ -144,14 +137,8 @@ def build_holding_queue(scope: Construct, topic: sns.ITopic, key: kms.IKey, p: P
         visibility_timeout=HOLDING_VISIBILITY_TIMEOUT,
     )
     if isinstance(key, kms.Key):
-        add_key_statements(key, {
-            "Sid": "AllowSnsToDeliverToHoldingQueue" + node_addr(scope)[:12],
-            "Effect": "Allow",
-            "Principal": {"Service": "sns.amazonaws.com"},
-            "Action": ["kms:GenerateDataKey*", "kms:Decrypt"],
-            "Resource": "*",
-            "Condition": {"StringEquals": {"aws:SourceAccount": p.account}},
-        })
+        add_key_statements(key, service_use_statement("AllowSnsToDeliverToHoldingQueue" + node_addr(scope)[:12],
+                                                      "sns.amazonaws.com", p.account))
     queue_arn = queue.queue_arn  # read once: each read is a jsii round trip
     # aws-cdk-lib's SqsSubscription would name the topic in the key policy, and the topic uses the key: a
     # dependency cycle. The key statement above is bound to the account; the queue policy to the topic.
