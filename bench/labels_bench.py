@@ -67,7 +67,6 @@ class BoxesJob:
 
     def __init__(self, local: Any, objects: int) -> None:
         from streaming_labeling import TaskType
-        from streaming_labeling.conventions import RESOURCE_TAG
         from streaming_labeling.worker_ui import label_category_config, worker_template
 
         self.local, self.objects = local, objects
@@ -86,25 +85,20 @@ class BoxesJob:
                       Body=str(worker_template(task, header="Box the vehicles")).encode())
         resource = f"bench{objects}-{'a' * 12}"  # the resource's physical id: its generation-0 name
         self.names = [resource, f"bench{objects}-{'b' * 12}"]
-        sagemaker = local.client("sagemaker")
-        for generation, name in enumerate(self.names):
-            sagemaker.create_labeling_job(
-                LabelingJobName=name, LabelAttributeName=ATTRIBUTE,
-                InputConfig={"DataSource": {"SnsDataSource": {"SnsTopicArn": input_topic}}},
-                OutputConfig={"S3OutputPath": f"s3://{self.bucket}/labels/", "SnsTopicArn": output_topic},
-                RoleArn=role, LabelCategoryConfigS3Uri=f"s3://{self.bucket}/{config}label-categories.json",
-                HumanTaskConfig={
-                    "WorkteamArn": WORKTEAM, "TaskTitle": "Box the vehicles", "TaskDescription": "Box them",
-                    "PreHumanTaskLambdaArn": f"arn:aws:lambda:{REGION}:{BUILT_IN_ACCOUNT}:function:PRE-BoundingBox",
-                    "NumberOfHumanWorkersPerDataObject": 1, "TaskTimeLimitInSeconds": 300,
-                    "UiConfig": {"UiTemplateS3Uri": f"s3://{self.bucket}/{config}worker-template.liquid.html"},
-                    "AnnotationConsolidationConfig": {"AnnotationConsolidationLambdaArn":
-                                                      f"arn:aws:lambda:{REGION}:{BUILT_IN_ACCOUNT}:function:ACS-BoundingBox"}},
-                Tags=[{"Key": RESOURCE_TAG, "Value": resource}])
-            local.wait_for_status(name, "InProgress")
-            if generation == 0:  # an idle stop ended it; the second generation is its renewal
-                sagemaker.stop_labeling_job(LabelingJobName=name)
-                local.wait_for_status(name, "Stopped")
+        # Generation 0 was ended by an idle stop; generation 1 is its renewal.
+        local.start_generations(dict(
+            LabelAttributeName=ATTRIBUTE,
+            InputConfig={"DataSource": {"SnsDataSource": {"SnsTopicArn": input_topic}}},
+            OutputConfig={"S3OutputPath": f"s3://{self.bucket}/labels/", "SnsTopicArn": output_topic},
+            RoleArn=role, LabelCategoryConfigS3Uri=f"s3://{self.bucket}/{config}label-categories.json",
+            HumanTaskConfig={
+                "WorkteamArn": WORKTEAM, "TaskTitle": "Box the vehicles", "TaskDescription": "Box them",
+                "PreHumanTaskLambdaArn": f"arn:aws:lambda:{REGION}:{BUILT_IN_ACCOUNT}:function:PRE-BoundingBox",
+                "NumberOfHumanWorkersPerDataObject": 1, "TaskTimeLimitInSeconds": 300,
+                "UiConfig": {"UiTemplateS3Uri": f"s3://{self.bucket}/{config}worker-template.liquid.html"},
+                "AnnotationConsolidationConfig": {"AnnotationConsolidationLambdaArn":
+                                                  f"arn:aws:lambda:{REGION}:{BUILT_IN_ACCOUNT}:function:ACS-BoundingBox"}},
+        ), self.names)
         first = range(0, int(objects * FIRST_SHARE))
         second = range(int(objects * SECOND_FROM), objects)
         self.twice = len(range(second.start, first.stop))

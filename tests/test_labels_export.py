@@ -20,7 +20,6 @@ import pytest
 from botocore.exceptions import ClientError
 
 from streaming_labeling import LabelsError, read_labels
-from streaming_labeling.handler.shared import RESOURCE_TAG
 from streaming_labeling.labels import parse_since
 from streaming_labeling.labels.model import refused
 from streaming_labeling.testing import LocalGroundTruth
@@ -56,30 +55,24 @@ def make_resource(local: LocalGroundTruth, generations: int, *, input_topic: Opt
                   attribute: str = ATTRIBUTE, categories: str = "config/labels.json") -> List[str]:
     """A resource's generations (the older ones stopped), oldest first; returns their names."""
     number = next(counter)
-    sns, sagemaker = local.client("sns"), local.client("sagemaker")
+    sns = local.client("sns")
     input_topic = input_topic or sns.create_topic(Name=f"in-{number}")["TopicArn"]
     output_topic = sns.create_topic(Name=f"out-{number}")["TopicArn"]
     resource = f"res{number}-{'a' * 12}"
     names = [resource] + [f"res{number}-{chr(ord('b') + g) * 12}" for g in range(generations - 1)]
-    for index, name in enumerate(names):
-        sagemaker.create_labeling_job(
-            LabelingJobName=name, LabelAttributeName=attribute,
-            InputConfig={"DataSource": {"SnsDataSource": {"SnsTopicArn": input_topic}}},
-            OutputConfig={"S3OutputPath": f"s3://{BUCKET}/labels/", "SnsTopicArn": output_topic},
-            RoleArn=f"arn:aws:iam::{ACCOUNT}:role/labels", LabelCategoryConfigS3Uri=f"s3://{BUCKET}/{categories}",
-            HumanTaskConfig={
-                "WorkteamArn": WORKTEAM, "TaskTitle": "Which animal?", "TaskDescription": "Pick one",
-                "PreHumanTaskLambdaArn": f"arn:aws:lambda:{REGION}:{BUILT_IN}:function:PRE-ImageMultiClass",
-                "NumberOfHumanWorkersPerDataObject": 3, "TaskTimeLimitInSeconds": 300,
-                "UiConfig": {"UiTemplateS3Uri": f"s3://{BUCKET}/config/template.html"},
-                "AnnotationConsolidationConfig": {"AnnotationConsolidationLambdaArn":
-                                                  f"arn:aws:lambda:{REGION}:{BUILT_IN}:function:ACS-ImageMultiClass"}},
-            Tags=[{"Key": RESOURCE_TAG, "Value": resource}])
-        local.wait_for_status(name, "InProgress")
-        if index < len(names) - 1:
-            sagemaker.stop_labeling_job(LabelingJobName=name)
-            local.wait_for_status(name, "Stopped")
-    return names
+    return local.start_generations(dict(
+        LabelAttributeName=attribute,
+        InputConfig={"DataSource": {"SnsDataSource": {"SnsTopicArn": input_topic}}},
+        OutputConfig={"S3OutputPath": f"s3://{BUCKET}/labels/", "SnsTopicArn": output_topic},
+        RoleArn=f"arn:aws:iam::{ACCOUNT}:role/labels", LabelCategoryConfigS3Uri=f"s3://{BUCKET}/{categories}",
+        HumanTaskConfig={
+            "WorkteamArn": WORKTEAM, "TaskTitle": "Which animal?", "TaskDescription": "Pick one",
+            "PreHumanTaskLambdaArn": f"arn:aws:lambda:{REGION}:{BUILT_IN}:function:PRE-ImageMultiClass",
+            "NumberOfHumanWorkersPerDataObject": 3, "TaskTimeLimitInSeconds": 300,
+            "UiConfig": {"UiTemplateS3Uri": f"s3://{BUCKET}/config/template.html"},
+            "AnnotationConsolidationConfig": {"AnnotationConsolidationLambdaArn":
+                                              f"arn:aws:lambda:{REGION}:{BUILT_IN}:function:ACS-ImageMultiClass"}},
+    ), names)
 
 
 def line(source: str, label: str, created: str, job: str, attribute: str = ATTRIBUTE,

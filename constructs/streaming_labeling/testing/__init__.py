@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 import time
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Type
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Optional, Sequence, Type
 
 from ..conventions import RESOURCE_TAG
 
@@ -194,6 +194,23 @@ class LocalGroundTruth:
                 if {"Key": RESOURCE_TAG, "Value": resource} in tags:
                     found.append(summary)
         return found
+
+    def start_generations(self, request: Mapping[str, Any], names: Sequence[str]) -> List[str]:
+        """Start ``request`` (a CreateLabelingJob request) as the generations ``names`` of one resource, oldest
+        first, each tagged with the resource as the handler tags a renewal, every one but the newest stopped.
+
+        What a resource looks like after renewals, without deploying a stack or waiting for idle stops.
+        The resource (its physical id) is ``names[0]``, the name of its first generation.
+        """
+        sagemaker = self.client("sagemaker")
+        tags = [*request.get("Tags", []), {"Key": RESOURCE_TAG, "Value": names[0]}]
+        for index, name in enumerate(names):
+            sagemaker.create_labeling_job(**{**request, "LabelingJobName": name, "Tags": tags})
+            self.wait_for_status(name, "InProgress")
+            if index < len(names) - 1:
+                sagemaker.stop_labeling_job(LabelingJobName=name)
+                self.wait_for_status(name, "Stopped")
+        return list(names)
 
     def current_generation(self, resource: str) -> str:
         """The running generation of a resource (its physical id), or the newest when none runs."""
