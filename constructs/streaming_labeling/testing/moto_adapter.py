@@ -460,15 +460,21 @@ class StackRecord:
     operation: threading.Lock = field(default_factory=threading.Lock)
 
 
-_records: Dict[str, StackRecord] = {}
+#: Attribute of moto's CloudFormation backend (one per account and region): the adapter's records of
+#: that backend's stacks, by stack id. Kept there, as moto keeps the stacks, so that they go with a reset.
+_RECORDS_ATTR = "_streaming_labeling_records"
 _records_lock = threading.Lock()
 
 
 def record_of(stack_id: str) -> StackRecord:
+    """The adapter's record of a stack (``arn:<partition>:cloudformation:<region>:<account>:stack/...``)."""
+    region, account = stack_id.split(":")[3:5]
+    backend = _cfn_backend(account, region)
     with _records_lock:
-        if stack_id not in _records:
-            _records[stack_id] = StackRecord(stack_id)
-        return _records[stack_id]
+        records: Dict[str, StackRecord] = backend.__dict__.setdefault(_RECORDS_ATTR, {})
+        if stack_id not in records:
+            records[stack_id] = StackRecord(stack_id)
+        return records[stack_id]
 
 
 def _cfn_backend(account_id: str, region_name: str) -> Any:
