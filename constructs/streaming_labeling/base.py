@@ -29,7 +29,7 @@ from .monitoring import (
     JobAlarms,
     JobStatus,
     build_alarms,
-    job_arn_prefix,
+    generation_matchers,
     queue_name,
     state_change_pattern,
     task_status_change_pattern,
@@ -197,11 +197,9 @@ class StreamingLabelingJobBase(Construct):
 
     # --- events ---------------------------------------------------------------------
 
-    def _arn_prefix(self) -> str:
-        """Every generation's ARN starts with ``labeling-job/<job_name_prefix>-``; else this job's own ARN."""
-        if self.job_name_prefix is not None:
-            return job_arn_prefix(StackState.of(self).pseudo, self.job_name_prefix)
-        return StackState.of(self).pseudo.arn("sagemaker", f"labeling-job/{self.job_name}")
+    def _generations(self) -> list[str]:
+        """The ``resources`` matcher of every generation of this job and of no other job (see subclasses)."""
+        return generation_matchers([], [StackState.of(self).pseudo.arn("sagemaker", f"labeling-job/{self.job_name}")])
 
     def _rule(self, construct_id: str, pattern: events.EventPattern, default_description: str,
               options: Mapping[str, Any]) -> events.Rule:
@@ -227,25 +225,26 @@ class StreamingLabelingJobBase(Construct):
     ) -> events.Rule:
         """An EventBridge rule for this job's state changes ("SageMaker Ground Truth Labeling Job State Change").
 
-        It matches every generation of the job (a renewal starts one under a new name): the ARN prefix
-        ``labeling-job/<job_name_prefix>-``. ``options`` are ``events.OnEventOptions``' fields (``target``,
+        It matches every generation of the job (a renewal starts one under a new name) and no other job:
+        the ARN prefix ``labeling-job/<job_name_prefix>-<scope>``, where ``scope`` is unique to the job's
+        resource (its stack id and logical id), and the running job's own ARN. ``options`` are
+        ``events.OnEventOptions``' fields (``target``,
         ``rule_name``, ``description``, ``event_pattern`` merged with the job's, ``cross_stack_scope``).
 
         :param statuses: only these ``LabelingJobStatus`` values. Default: every change.
         """
-        return self._rule(construct_id, state_change_pattern(self._arn_prefix(), statuses),
+        return self._rule(construct_id, state_change_pattern(self._generations(), statuses),
                           "State changes of a Ground Truth streaming labeling job", options)
 
     def on_task_status_change(
         self, construct_id: str, *, states: Optional[Sequence[str]] = None, **options: Unpack[OnEventOptions],
     ) -> events.Rule:
         """An EventBridge rule for this job's task status changes ("... Labeling Job Task Status Change"),
-        of every generation (the ARN prefix ``labeling-job/<job_name_prefix>-``); ``options`` as
-        ``on_state_change``'s.
+        of every generation and no other job's (as ``on_state_change``); ``options`` as ``on_state_change``'s.
 
         :param states: only these ``detail.State`` values. Default: every change.
         """
-        return self._rule(construct_id, task_status_change_pattern(self._arn_prefix(), states),
+        return self._rule(construct_id, task_status_change_pattern(self._generations(), states),
                           "Task status changes of a Ground Truth streaming labeling job", options)
 
     # --- alarms ---------------------------------------------------------------------
@@ -265,15 +264,18 @@ class StreamingLabelingJobBase(Construct):
           for ``evaluation_periods`` periods of 5 minutes (default 3);
         * failed deliveries: the input topic failed to deliver any object in a 5-minute period;
         * the job failed or stopped: an EventBridge rule on the job's state changes to Failed or Stopped,
-          sent to ``job_ended_target``.
+          and an alarm on that rule's ``TriggeredRules`` metric (``AWS/Events``, per rule: AWS counts the
+          rule's matches whatever its targets), so ``action`` hears of it too; the rule also sends the
+          event itself to ``job_ended_target``, if given.
 
         Callable more than once (for example an SNS action and a Lambda action): the first set is
         ``Alarms``, the next ``Alarms2``, ...
 
         :param action: any ``cloudwatch.IAlarmAction``, e.g. ``cloudwatch_actions.SnsAction(topic)`` or
             ``cloudwatch_actions.LambdaAction(function)``.
-        :param job_ended_target: where the job-ended rule sends its events (an alarm action is not an
-            EventBridge target), e.g. ``targets.SnsTopic(topic)``. Required with ``action``.
+        :param job_ended_target: an EventBridge target for the state-change events themselves (for
+            example ``targets.SnsTopic(topic)``, which carries the job's name and FailureReason sooner
+            than the alarm). Default: none, the alarm alone.
         :param action_topic: deprecated, use ``action=SnsAction(topic), job_ended_target=SnsTopic(topic)``.
         """
         if action_topic is not None:
@@ -281,16 +283,22 @@ class StreamingLabelingJobBase(Construct):
                           DeprecationWarning, stacklevel=2)
             action = action or cloudwatch_actions.SnsAction(action_topic)
             job_ended_target = job_ended_target or targets.SnsTopic(action_topic)
-        if action is None or job_ended_target is None:
-            raise TypeError("add_alarms: action (a cloudwatch.IAlarmAction) and job_ended_target (an "
-                            "events.IRuleTarget for the job-ended rule) are required, or action_topic")
+        if action is None:
+            raise TypeError("add_alarms: action is required: one cloudwatch.IAlarmAction, for example "
+                            "cloudwatch_actions.SnsAction(topic) or cloudwatch_actions.LambdaAction(function)")
+        if not callable(getattr(action, "bind", None)):
+            raise TypeError(f"add_alarms: action must be a cloudwatch.IAlarmAction (for example "
+                            f"cloudwatch_actions.SnsAction(topic)), not {type(action).__name__} {action!r}")
+        if job_ended_target is not None and not callable(getattr(job_ended_target, "bind", None)):
+            raise TypeError(f"add_alarms: job_ended_target must be an events.IRuleTarget (for example "
+                            f"targets.SnsTopic(topic)), not {type(job_ended_target).__name__} {job_ended_target!r}")
         self._alarm_sets += 1
         scope_id = "Alarms" if self._alarm_sets == 1 else f"Alarms{self._alarm_sets}"
         return build_alarms(
             Construct(self, scope_id),
             oldest_age=self.metric_backlog_oldest_age(),
             failed_deliveries=self.metric_failed_deliveries(),
-            arn_prefix=self._arn_prefix(),
+            resources=self._generations(),
             action=action,
             job_ended_target=job_ended_target,
             stalled_after=stalled_after,
@@ -298,7 +306,7 @@ class StreamingLabelingJobBase(Construct):
         )
 
 
-_GENERATED_NAME = re.compile(r"^(?P<prefix>[a-z0-9][a-z0-9-]*)-[0-9a-f]{12}$")
+_GENERATED_NAME = re.compile(r"^(?P<prefix>[a-z0-9][a-z0-9-]*)-(?P<scope>[0-9a-f]{6})[0-9a-f]{6}$")
 
 
 class ImportedStreamingLabelingJob(StreamingLabelingJobBase):
@@ -333,3 +341,17 @@ class ImportedStreamingLabelingJob(StreamingLabelingJobBase):
         self.task_type = task_type
         self.labels = tuple(labels)
         self.label_attribute_name = label_attribute_name
+        #: ``<prefix>-<scope>`` of a generated name: what the names of every generation of its resource start with.
+        self._generation_prefix = f"{generated.group('prefix')}-{generated.group('scope')}" if generated else None
+
+    def _generations(self) -> list[str]:
+        """The given job, and (a generated name) every generation of its resource: ``<prefix>-<scope>...``.
+
+        A name of a version before protocol 3 has no scope: its prefix match finds that job alone, and
+        its successors are matched once it is imported by a successor's name.
+        """
+        pseudo = StackState.of(self).pseudo
+        own = [pseudo.arn("sagemaker", f"labeling-job/{self.job_name}")]
+        if self._generation_prefix is None:
+            return generation_matchers([], own)
+        return generation_matchers([pseudo.arn("sagemaker", f"labeling-job/{self._generation_prefix}")], own)

@@ -42,6 +42,7 @@ from .compliance import (
     warn_job,
 )
 from .job_handler import JobHandler
+from .monitoring import generation_matchers
 from .pipeline import raise_for_other_environment
 from .plan import DEFAULT_TASK_TIME_LIMIT, JobPlan, JobProps, default_job_name_prefix, resolve_plan
 from .state import StackState, node_path
@@ -99,6 +100,7 @@ class StreamingLabelingJob(StreamingLabelingJobBase):
     #: Deploy-time tokens: the generation that ran at the last deploy.
     job_name: str
     job_arn: str
+    generation_arn_prefix: str
     job_name_prefix: str
     label_attribute_name: str
     labels: Tuple[str, ...]
@@ -276,6 +278,8 @@ class StreamingLabelingJob(StreamingLabelingJobBase):
                                           handler.stack_jobs_policy, *ordered_after(plan, buckets))
         self.job_name = self.resource.get_att_string("JobName")
         self.job_arn = self.resource.get_att_string("JobArn")
+        #: ``arn:...:labeling-job/<prefix>-<scope>``: every generation's ARN starts with it, no other job's does.
+        self.generation_arn_prefix = self.resource.get_att_string("GenerationArnPrefix")
 
         # --- compliance ------------------------------------------------------------------
         warn_job(self, stack, state, public_crowd=plan.props.workforce.is_public,
@@ -284,6 +288,11 @@ class StreamingLabelingJob(StreamingLabelingJobBase):
                                      sends_uploads=plan.uploads_published_to_input_topic)
         if plan.errors:
             self.node.add_validation(_PropsValidation(plan.errors))
+
+    def _generations(self) -> list[str]:
+        """Every generation of this resource (the ARN prefix with its scope, which the handler answers) and
+        the job that ran at the last deploy (a job started before protocol 3 has no scope in its name)."""
+        return generation_matchers([self.generation_arn_prefix], [self.job_arn])
 
     def _describe(self, plan: JobPlan) -> None:
         """The plan's attributes of the job."""

@@ -30,7 +30,6 @@ from aws_cdk import aws_events as events
 from constructs import Construct
 
 from .conventions import QUEUE_PREFIX
-from .pseudo import Pseudo
 
 EVENT_SOURCE = "aws.sagemaker"
 STATE_CHANGE = "SageMaker Ground Truth Labeling Job State Change"
@@ -52,28 +51,28 @@ class JobStatus(enum.Enum):
     STOPPED = "Stopped"
 
 
-def job_arn_prefix(p: Pseudo, job_name_prefix: str) -> str:
-    """What the ARNs of every generation of a construct's job start with: ``labeling-job/<prefix>-``.
-
-    A renewal starts a new job under a new name, so rules match the prefix, not one ARN. Other
-    constructs of the account whose job names start the same way match too: give jobs distinct
-    prefixes (the construct id, by default).
-    """
-    return p.arn("sagemaker", f"labeling-job/{job_name_prefix.lower()}-")
+def generation_matchers(arn_prefixes: Sequence[str], arns: Sequence[str] = ()) -> List[str]:
+    """An EventBridge field matcher for a job's generations: ARNs starting with one of ``arn_prefixes``
+    (``labeling-job/<prefix>-<scope>``, the part every generation of one resource shares and no other
+    resource's does), or equal to one of ``arns`` (the running job, which may be named as versions
+    before protocol 3 named jobs)."""
+    matchers = [events.Match.prefix(prefix) for prefix in arn_prefixes] + [
+        events.Match.exact_string(arn) for arn in arns]
+    return matchers[0] if len(matchers) == 1 else events.Match.any_of(*matchers)
 
 
 def state_change_pattern(
-    arn_prefix: str, statuses: Optional[Sequence[Union[JobStatus, str]]] = None
+    resources: Sequence[str], statuses: Optional[Sequence[Union[JobStatus, str]]] = None
 ) -> events.EventPattern:
-    """``statuses`` as ``JobStatus`` members or their values ("Failed", ...)."""
+    """``resources``: ``generation_matchers``; ``statuses`` as ``JobStatus`` members or their values ("Failed", ...)."""
     values = [JobStatus(status).value for status in statuses] if statuses else None
     detail = {"LabelingJobStatus": values} if values else None
     return events.EventPattern(source=[EVENT_SOURCE], detail_type=[STATE_CHANGE],
-                               resources=events.Match.prefix(arn_prefix), detail=detail)
+                               resources=list(resources), detail=detail)
 
 
-def task_status_change_pattern(arn_prefix: str, states: Optional[Sequence[str]] = None) -> events.EventPattern:
-    detail: Dict[str, Any] = {"labeling-job-arn": events.Match.prefix(arn_prefix)}
+def task_status_change_pattern(resources: Sequence[str], states: Optional[Sequence[str]] = None) -> events.EventPattern:
+    detail: Dict[str, Any] = {"labeling-job-arn": list(resources)}
     if states:
         detail["State"] = list(states)
     return events.EventPattern(source=[EVENT_SOURCE], detail_type=[TASK_STATUS_CHANGE], detail=detail)
@@ -100,11 +99,15 @@ class JobAlarms:
 
     stalled_backlog: cloudwatch.Alarm
     failed_deliveries: cloudwatch.Alarm
+    #: The job's generations failing or stopping: an EventBridge rule with no target of its own unless
+    #: ``job_ended_target`` was given.
     job_ended: events.Rule
+    #: In alarm when ``job_ended`` matched an event (``AWS/Events`` ``TriggeredRules``, per rule).
+    job_ended_alarm: cloudwatch.Alarm
 
     @property
     def alarms(self) -> List[cloudwatch.Alarm]:
-        return [self.stalled_backlog, self.failed_deliveries]
+        return [self.stalled_backlog, self.failed_deliveries, self.job_ended_alarm]
 
 
 def build_alarms(
@@ -112,13 +115,13 @@ def build_alarms(
     *,
     oldest_age: cloudwatch.Metric,
     failed_deliveries: cloudwatch.Metric,
-    arn_prefix: str,
+    resources: Sequence[str],
     action: cloudwatch.IAlarmAction,
-    job_ended_target: events.IRuleTarget,
+    job_ended_target: Optional[events.IRuleTarget],
     stalled_after: Duration,
     evaluation_periods: int,
 ) -> JobAlarms:
-    """The alarms of one job, each with ``action``; the job-ended rule sends to ``job_ended_target``."""
+    """The alarms of one job, each with ``action``; the job-ended rule also sends to ``job_ended_target``."""
     stalled = cloudwatch.Alarm(
         scope,
         "StalledBacklogAlarm",
@@ -143,14 +146,27 @@ def build_alarms(
         evaluation_periods=1,
         treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
     )
-    for alarm in (stalled, failed):
-        alarm.add_alarm_action(action)
-        alarm.add_ok_action(action)
     ended = events.Rule(
         scope,
         "JobEndedRule",
         description="A generation of the labeling job failed or stopped (an idle stop is renewed, unless turned off).",
-        event_pattern=state_change_pattern(arn_prefix, [JobStatus.FAILED, JobStatus.STOPPED]),
-        targets=[job_ended_target],
+        event_pattern=state_change_pattern(resources, [JobStatus.FAILED, JobStatus.STOPPED]),
+        targets=[job_ended_target] if job_ended_target is not None else None,
     )
-    return JobAlarms(stalled_backlog=stalled, failed_deliveries=failed, job_ended=ended)
+    ended_alarm = cloudwatch.Alarm(
+        scope,
+        "JobEndedAlarm",
+        alarm_description=("A generation of the labeling job failed or stopped (the job-ended rule matched a state "
+                           "change to Failed or Stopped). An idle stop is renewed unless renewal is turned off."),
+        metric=cloudwatch.Metric(namespace="AWS/Events", metric_name="TriggeredRules",
+                                 dimensions_map={"RuleName": ended.rule_name}, statistic="Sum",
+                                 period=DEFAULT_PERIOD),
+        threshold=0,
+        comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluation_periods=1,
+        treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+    )
+    for alarm in (stalled, failed, ended_alarm):
+        alarm.add_alarm_action(action)
+        alarm.add_ok_action(action)
+    return JobAlarms(stalled_backlog=stalled, failed_deliveries=failed, job_ended=ended, job_ended_alarm=ended_alarm)

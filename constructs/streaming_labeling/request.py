@@ -21,8 +21,9 @@ from .workforce import Workforce
 #: Where the job writes its labels in the output bucket.
 OUTPUT_PREFIX = "labels/"
 #: Raised when every deployed resource must reach the new handler once. Not part of a job's
-#: identity, so the Update keeps the running job. 2: jobs are tagged with their stack.
-PROTOCOL = "2"
+#: identity, so the Update keeps the running job. 2: jobs are tagged with their stack. 3: names carry
+#: the resource's scope, and the answer its GenerationArnPrefix (rules hear their own job only).
+PROTOCOL = "3"
 
 
 @dataclass(frozen=True)

@@ -155,19 +155,26 @@ def foreign_job(name: str, properties: Dict[str, Any]) -> retry.JobError:
 
 
 def claim_name(deadline: retry.Deadline, request: protocol.Request) -> Tuple[str, Optional[Dict[str, Any]]]:
-    """The first name of this resource's sequence that is free or holds an active job of ours."""
+    """The first name of this resource's walk that is free or holds an active job of ours.
+
+    The legacy names (versions before protocol 3) come first and end at their first free one, so a
+    resource deployed then keeps its running job and moves on to the scoped names after it.
+    """
     properties = request.properties
-    for generation in range(names.MAX_GENERATIONS):
-        name = request.job_name(generation)
-        job = describe(deadline, name)
-        if job is None:
-            return name, None
-        if not belongs_to_request(job, properties["Request"]):
-            raise foreign_job(name, properties)
-        status = status_of(job)
-        if status in shared.ACTIVE_STATUSES:
-            return name, job
-        LOG.info("labeling job %s is %s; trying the next name", name, status)
+    legacy, scoped = request.claim_walk() or ([], [request.job_name(0)])
+    for sequence in (legacy, scoped):
+        for name in sequence:
+            job = describe(deadline, name)
+            if job is None:
+                if sequence is legacy:
+                    break
+                return name, None
+            if not belongs_to_request(job, properties["Request"]):
+                raise foreign_job(name, properties)
+            status = status_of(job)
+            if status in shared.ACTIVE_STATUSES:
+                return name, job
+            LOG.info("labeling job %s is %s; trying the next name", name, status)
     raise retry.JobError(
         f"The first {names.MAX_GENERATIONS} job names of this resource are all used by finished jobs. "
         "Change job_name_prefix to start a new sequence."

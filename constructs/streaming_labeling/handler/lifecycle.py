@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, List, Optional, Sequence
 
 from botocore.exceptions import BotoCoreError, ClientError
+from botocore.parsers import ResponseParserError
 
 if TYPE_CHECKING:  # mypy reads the asset as the package streaming_labeling.handler
     from streaming_labeling.handler import jobs, names, protocol, queues, retry, shared
@@ -91,14 +92,15 @@ def job_exists(name: str) -> Iterator[None]:
 
 
 def resource_status(deadline: retry.Deadline, request: protocol.Request) -> Optional[str]:
-    """The resource's status in CloudFormation, or None when it cannot be read."""
+    """The resource's status in CloudFormation, or None when it cannot be read (refused, unreachable, or an
+    answer botocore cannot parse: ``ResponseParserError`` is no ``BotoCoreError``)."""
     try:
         response = retry.aws(
             deadline, "cloudformation", "describe_stack_resource",
             StackName=str(request.stack_id), LogicalResourceId=str(request.logical_id),
         )
         return str(response["StackResourceDetail"]["ResourceStatus"])
-    except (ClientError, BotoCoreError, retry.JobError, KeyError) as error:
+    except (ClientError, BotoCoreError, ResponseParserError, retry.JobError, KeyError, TypeError) as error:
         LOG.warning("could not read the resource's status in CloudFormation: %s", error)
         return None
 
@@ -146,7 +148,9 @@ def create(request: protocol.Request, deadline: retry.Deadline) -> Result:
         running = jobs.wait_until_running(deadline, name)
         stop_if_cancelled(deadline, request, name)
         record_resource(deadline, request)
-        return Result(name, {"JobName": name, "JobArn": str(running["LabelingJobArn"])})
+        arn = str(running["LabelingJobArn"])
+        return Result(name, {"JobName": name, "JobArn": arn,
+                             "GenerationArnPrefix": f"{arn.rsplit('/', 1)[0]}/{request.generation_prefix()}"})
 
 
 def update(request: protocol.Request, deadline: retry.Deadline) -> Result:
@@ -194,15 +198,18 @@ def delete(request: protocol.Request, deadline: retry.Deadline) -> Result:
     name = request.physical_id or ""
     properties = request.properties
     wait_for_stopped = str(properties.get("WaitForStoppedOnDelete", "false")) == "true"
-    sequence = request.name_sequence()
-    targets = jobs_of_resource(deadline, sequence, properties.get("Request"), known=name)
+    walk = request.claim_walk()  # the legacy names, then the scoped ones: each ends at its first free name
+    sequence = [candidate for part in walk for candidate in part]
+    targets = [target for part in walk for target in jobs_of_resource(deadline, part, properties.get("Request"),
+                                                                      known=name)]
     if name not in sequence and names.is_job_name(name):
         targets.append(name)
     if not targets:
         LOG.info("physical id %r: the resource has no running job, nothing to stop", name)
     for target in targets:
         jobs.stop_job(deadline, target, wait_for_stopped)
-    kept = queues.remove_emptied_queues(deadline, queues.existing_jobs(deadline, sequence))
+    existing = [job for part in walk for job in queues.existing_jobs(deadline, part)]
+    kept = queues.remove_emptied_queues(deadline, existing)
     return Result(None, {}, "; ".join(kept)) if kept else Result(None)
 
 

@@ -71,7 +71,18 @@ class Request:
         return names.name_of(self.stack_id, self.logical_id, self.properties, generation)
 
     def name_sequence(self) -> List[str]:
+        """Every name the resource's jobs can have (legacy and scoped)."""
         return names.name_sequence(self.stack_id, self.logical_id, self.properties)
+
+    def claim_walk(self) -> List[List[str]]:
+        """The legacy names, then the scoped ones: each walked in order until its first free name."""
+        return names.claim_walk(self.stack_id, self.logical_id, self.properties)
+
+    def generation_prefix(self) -> str:
+        """``<prefix>-<scope>``: what every scoped generation's name starts with (rules match it)."""
+        if self.stack_id is None or self.logical_id is None:
+            raise KeyError("StackId" if self.stack_id is None else "LogicalResourceId")
+        return names.generation_prefix(self.stack_id, self.logical_id, self.properties)
 
     def answer_id(self, job: Optional[str]) -> str:
         """The physical id to answer with: the resource's when ``job`` exists, else the fallback."""
