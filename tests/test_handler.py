@@ -47,9 +47,28 @@ def test_job_names_are_stable_lowercase_and_within_the_api_pattern(generation: i
     assert not request_violations("DescribeLabelingJob", {"LabelingJobName": name})
 
 
-def test_generation_zero_keeps_the_name_earlier_versions_gave() -> None:
-    """Jobs deployed before name generations existed are still found under their physical id."""
-    assert name_for(base_properties()) == "animals-b31716322d44"
+def test_the_legacy_sequence_keeps_the_names_earlier_versions_gave() -> None:
+    """Jobs deployed before protocol 3 are still found under their physical id."""
+    assert HANDLER.legacy_name_of(STACK_ID, "Animals6F4865E6", base_properties(), 0) == "animals-b31716322d44"
+    assert HANDLER.name_sequence(STACK_ID, "Animals6F4865E6", base_properties())[0] == "animals-b31716322d44"
+
+
+@pytest.mark.parametrize("other", [
+    {"stack_id": STACK_ID.replace("5b4f0c90", "77777777")},   # the same app's other stage (Dev / Prod)
+    {"logical_id": "AnimalsExtra1A2B3C4D"},                    # a sibling in the same stack
+])
+def test_every_generation_shares_a_scope_no_other_resource_has(other: Dict[str, str]) -> None:
+    """Rules match ``<prefix>-<scope>``: each resource's generations share it, another resource's never do."""
+    props = base_properties()
+    mine = [name_for(props, generation=g) for g in range(HANDLER.MAX_GENERATIONS)]
+    prefix = HANDLER.generation_prefix(STACK_ID, "Animals6F4865E6", props)
+    assert prefix.startswith("animals-") and len(prefix) == len("animals-") + 6
+    assert all(name.startswith(prefix) for name in mine)
+    stack_id, logical_id = other.get("stack_id", STACK_ID), other.get("logical_id", "Animals6F4865E6")
+    theirs = [HANDLER.name_of(stack_id, logical_id, props, g) for g in range(HANDLER.MAX_GENERATIONS)]
+    assert not any(name.startswith(prefix) for name in theirs)
+    legacy = [HANDLER.legacy_name_of(STACK_ID, "Animals6F4865E6", props, g) for g in range(3)]
+    assert not set(legacy) & set(mine), "the scoped sequence never reuses a name of the legacy one"
 
 
 def test_each_generation_property_change_and_stack_gives_a_new_name() -> None:
@@ -58,6 +77,7 @@ def test_each_generation_property_change_and_stack_gives_a_new_name() -> None:
     names = {name_for(props, generation=g) for g in range(HANDLER.MAX_GENERATIONS)}
     names |= {name_for(changed_properties()), name_for(props, stack_id=other_stack)}
     assert len(names) == HANDLER.MAX_GENERATIONS + 2
+    assert len(HANDLER.name_sequence(STACK_ID, "Animals6F4865E6", props)) == 2 * HANDLER.MAX_GENERATIONS
 
 
 def test_non_job_properties_do_not_rename_the_job() -> None:

@@ -181,6 +181,21 @@ def untagged_upgraded_then_renamed(story: Story) -> None:
     story.update("P0", P, A)
 
 
+def legacy_running(story: Story) -> None:
+    """A0 was created before protocol 3, under the unscoped name ``<prefix>-<12 hex>`` it gave generation 0."""
+    story.create("A0", A)
+    legacy = story.h.module.legacy_name_of(STACK_ID, "Animals6F4865E6", A, 0)
+    job = story.h.world.jobs.pop(story.names["A0"])
+    job["name"] = legacy
+    story.h.world.jobs[legacy] = job
+    story.names["A0"] = story.ids["A0"] = story.state = legacy
+
+
+def legacy_stopped(story: Story) -> None:
+    legacy_running(story)
+    story.status("A0", "Stopped")
+
+
 def a_stopped_then_renewed_by_update(story: Story) -> None:
     """A0 stopped outside CloudFormation; an update that changed no job property moved on to A1."""
     story.create("A0", A)
@@ -327,7 +342,7 @@ ROWS = [
     Row("update: changed properties create a new job", a_running, update_event(B, A),
         creates=1, running=("A0", "created")),
     Row("orphan on update: the new job's Describe is denied; its name, not the old, is reported", a_running,
-        update_event(B, A), faults={"DescribeLabelingJob": [ANSWER, Forever(ACCESS_DENIED)]},
+        update_event(B, A), faults={"DescribeLabelingJob": [ANSWER, ANSWER, Forever(ACCESS_DENIED)]},
         status="FAILED", creates=1, running=("A0", "created")),
     Row("update: a rejected request keeps the old id", a_running, update_event(B, A),
         faults={"CreateLabelingJob": [BAD_REQUEST]}, status="FAILED", physical="A0", running=("A0",)),
@@ -384,6 +399,13 @@ ROWS = [
         physical="A0", running=("P0",), stopped=("A0",)),
     Row("upgrade: a job of an earlier version is tagged by the upgrade's Update, so a later rename stops it",
         untagged_upgraded_then_renamed, delete_of("A0", A), physical="A0", running=("P0",), stopped=("A0",)),
+    Row("upgrade: the Update of protocol 3 keeps a running job named before it (no new job, same id)",
+        legacy_running, update_event(A, base_properties(Protocol="2")), creates=0, running=("A0",),
+        physical="A0", job="A0"),
+    Row("upgrade: the Delete of a resource whose job was named before protocol 3 stops it", legacy_running,
+        delete_event(), physical="A0", running=(), stopped=("A0",)),
+    Row("upgrade: a stopped job named before protocol 3 moves on to a scoped name, keeping the id",
+        legacy_stopped, update_event(DESTROY, A), creates=1, running=("created",), physical="A0", job="created"),
     Row("limit: an untagged job of an earlier version renamed before any Update reached it is reported, not "
         "claimed stopped", untagged_then_renamed, delete_of("A0", A), status="FAILED", physical="A0",
         running=("A0", "P0"), reason="AccessDeniedException"),
@@ -507,8 +529,8 @@ def stoppable(h: Harness, physical_ids: Set[str]) -> Set[str]:
     for props in (A, B, P, DESTROY):
         for logical_id in ("Animals6F4865E6", PETS):
             evt = event("Delete", "", props, logical_id=logical_id)
-            sequence = [h.module.job_name(evt, props, generation) for generation in range(5)]
-            if sequence[0] in physical_ids:
+            sequence = h.module.name_sequence(evt["StackId"], logical_id, props)  # legacy names, then scoped ones
+            if {sequence[0], sequence[h.module.MAX_GENERATIONS]} & physical_ids:
                 names.update(sequence)
     return names
 
@@ -531,7 +553,9 @@ def test_every_create_request_satisfies_the_api_model(server: ResponseServer) ->
     assert record["ResourceProperties"] == base_properties() and record["PhysicalResourceId"] == name
     tags = {tag["Key"]: tag["Value"] for tag in request["Tags"]}
     assert tags == {"streaming-labeling:stack": STACK_ID, "streaming-labeling:resource": name}
-    assert response["Data"] == {"JobName": name, "JobArn": f"arn:aws:sagemaker:us-east-1:111122223333:labeling-job/{name}"}
+    arn = f"arn:aws:sagemaker:us-east-1:111122223333:labeling-job/{name}"
+    assert response["Data"] == {"JobName": name, "JobArn": arn, "GenerationArnPrefix": arn[:-6]}, \
+        "every generation's ARN starts with the scoped prefix: the name less its last 6 hex"
     created_at, first_look = h.world.times("CreateLabelingJob")[0], h.world.times("DescribeLabelingJob")[1]
     assert first_look - created_at <= 5, "the first status check comes within ~5 s"
 

@@ -224,6 +224,9 @@ class Row:
     old_queue_gone: bool = True
     #: Whether the row's alarm (on the first generation's queue) must watch the successor's queue after.
     alarm_follows: bool = False
+    #: Sources published to the input topic again (a successor that existed before the event, so no manifest
+    #: could carry them): every subscriber hears these twice, marked streaming-labeling.replayed.
+    republished: Tuple[str, ...] = ()
 
 
 ROWS = [
@@ -239,7 +242,7 @@ ROWS = [
         idle_with_objects_around_the_gap, faults={"CreateLabelingJob": [Error("ValidationException", "bad")]},
         renewed=False, received=(), raises="CreateLabelingJob failed"),
     Row("a deploy renewed it first: the event finds the successor, starts none, and replays the gap",
-        renewed_by_a_deploy_first, received=("gap",)),
+        renewed_by_a_deploy_first, received=("gap",), republished=("gap",)),
     Row("a stack delete racing the idle stop: not renewed", idle_while_the_stack_is_deleted, renewed=False,
         received=()),
     Row("the stack deleted while the successor was created: the successor is stopped, the event raised",
@@ -290,9 +293,23 @@ def test_renewal(server: ResponseServer, row: Row) -> None:
     created = h.world.requests("CreateLabelingJob")[creates_before:]
     assert len({request["LabelingJobName"] for request in created}) <= 1, "one successor at most"
     if running:
-        assert sources(drain(story.queue_of(running[0]))) == sorted(row.received)
+        # What the successor got: its input manifest (the objects held while no job listened, given to it
+        # alone) and its queue (what reached it through the topic); each object once.
+        (request,) = [r for r in h.world.requests("CreateLabelingJob") if r["LabelingJobName"] == running[0]][-1:]
+        manifest = request["InputConfig"]["DataSource"].get("S3DataSource", {}).get("ManifestS3Uri")
+        held: List[Dict[str, Any]] = []
+        if manifest:
+            body = h.world.objects[manifest[len("s3://"):]].decode()
+            held = [json.loads(line) for line in body.splitlines()]
+        assert sorted([str(line["source"]) for line in held] + sources(drain(story.queue_of(running[0])))) == sorted(
+            row.received)
         assert h.world.jobs[running[0]]["tags"]["streaming-labeling:resource"] == story.first
     assert drain(story.cloud.holding) == [] or not row.renewed, "the holding queue was replayed and emptied"
+    # A plain subscriber of the input topic next to the job hears every object once: the renewal gives the
+    # held objects to the successor alone (its input manifest), never to the topic again.
+    heard = [json.loads(body)["source"] for body in drain(story.cloud.probe)]
+    twice = sorted({source for source in heard if heard.count(source) > 1})
+    assert twice == sorted(row.republished), f"another subscriber of the input topic heard {heard}"
     gone = f"GroundTruth-{story.first}" not in moto_client("sqs").list_queues(
         QueueNamePrefix=f"GroundTruth-{story.first}").get("QueueUrls", [""])[0]
     assert gone == row.old_queue_gone

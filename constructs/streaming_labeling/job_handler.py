@@ -74,7 +74,8 @@ def handler_statements(
     if holding_queue_arn is not None:
         parts += [
             statement(None, ["sns:ListSubscriptionsByTopic", "sns:Publish"], input_topic_arn),
-            statement(None, ["sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"], holding_queue_arn),
+            statement(None, ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes",
+                             "sqs:ReceiveMessage"], holding_queue_arn),
         ]
     return combine(parts)
 

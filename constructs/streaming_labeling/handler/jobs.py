@@ -158,10 +158,13 @@ def claim_name(deadline: retry.Deadline, request: protocol.Request) -> Tuple[str
     """The first name of this resource's walk that is free or holds an active job of ours.
 
     The legacy names (versions before protocol 3) come first and end at their first free one, so a
-    resource deployed then keeps its running job and moves on to the scoped names after it.
+    resource deployed then keeps its running job and moves on to the scoped names after it. A Create
+    skips them: a resource created now never had a job named so.
     """
     properties = request.properties
     legacy, scoped = request.claim_walk() or ([], [request.job_name(0)])
+    if request.kind == "Create":  # a new resource: no version before protocol 3 named a job of it
+        legacy = []
     for sequence in (legacy, scoped):
         for name in sequence:
             job = describe(deadline, name)

@@ -19,7 +19,8 @@ import datetime
 import json
 import logging
 import time
-from typing import TYPE_CHECKING, Any, Dict, Optional
+import urllib.parse
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -168,9 +169,16 @@ def renew(event: Dict[str, Any], context: Any) -> None:
     topic = str(properties["Request"]["InputConfig"]["DataSource"]["SnsDataSource"]["SnsTopicArn"])
     successor, running = jobs.claim_name(deadline, request)
     subscriptions = Subscriptions(topic, successor)
+    holding = properties.get("HoldingQueueUrl")
+    handed: set[str] = set()
     if running is None:
         library_tags = jobs.library_tags(request, resource)
-        jobs.start_job(deadline, jobs.build_request(deadline, successor, properties, library_tags), properties)
+        job_request = jobs.build_request(deadline, successor, properties, library_tags)
+        held = Held.collect(deadline, str(holding)) if holding else Held()
+        manifest = held.write_manifest(deadline, properties, successor)
+        set_input_manifest(job_request, manifest)
+        jobs.start_job(deadline, job_request, properties)
+        handed = held.delete(deadline)  # they are in the successor's input manifest now
         lifecycle.stop_if_cancelled(deadline, request, successor)  # deleted while it was being created
         subscriptions.look(deadline)  # at once: the service subscribes while the job initializes
         running = jobs.wait_until_running(deadline, successor, on_look=subscriptions.look)
@@ -185,9 +193,8 @@ def renew(event: Dict[str, Any], context: Any) -> None:
             subscriptions.absent_at = created.timestamp() if isinstance(created, datetime.datetime) else None
             subscriptions.look(deadline)
         LOG.info("%s already has a running successor, %s", name, successor)
-    holding = properties.get("HoldingQueueUrl")
     if holding:
-        replay(deadline, str(holding), topic, subscriptions)
+        replay(deadline, str(holding), topic, subscriptions, handed | manifest_ids(deadline, running))
     follow_alarms(deadline, name, successor)
     if subscriptions.present_at is not None:  # what a later delivery of this event must not replay again
         jobs.tag_job(deadline, running, {shared.SUBSCRIBED_AT_TAG: f"{subscriptions.present_at:.3f}"})
@@ -222,16 +229,153 @@ def event_time(event: Dict[str, Any]) -> Optional[float]:
     return float(calendar.timegm(parsed))
 
 
-def replay(deadline: retry.Deadline, queue_url: str, topic: str, subscriptions: Subscriptions) -> None:
-    """Publish again what the holding queue took while no job listened; drop what the successor got itself.
+#: The SNS message attribute on what a renewal had to publish again (``replay``): a subscriber of the input
+#: topic other than the job drops these with the filter policy ``{"streaming-labeling.replayed": [{"exists": false}]}``.
+REPLAYED_ATTRIBUTE = "streaming-labeling.replayed"
+#: The input manifest a renewal's successor starts with, next to its other files: what the holding queue took
+#: while no job listened. Given to the successor alone, so no other subscriber of the topic sees it again.
+HELD_MANIFEST = "held-objects.manifest"
+#: How long the collected messages stay invisible: until they are deleted once the successor exists.
+COLLECT_VISIBILITY_SECONDS = 900
 
-    The holding queue keeps every message for 4 days, less than the 10 idle days before an idle stop,
-    so all it holds arrived after the stop. A message sent before the successor's subscription was seen
+
+class Held:
+    """What the holding queue took while no job listened, collected before the successor is created."""
+
+    def __init__(self) -> None:
+        self.lines: List[str] = []
+        self.ids: List[str] = []
+        self.receipts: List[str] = []
+        self.queue_url = ""
+
+    @classmethod
+    def collect(cls, deadline: retry.Deadline, queue_url: str) -> Held:
+        """Every message the queue holds now, as input-manifest lines; one that cannot be a line is left for
+        ``replay``. The holding queue keeps messages 4 days, less than the 10 idle days before an idle stop,
+        so all it holds arrived after the stop: none reached a job."""
+        held = cls()
+        held.queue_url = queue_url
+        while deadline.remaining() > retry.MIN_ATTEMPT_SECONDS * 4:
+            received = retry.aws(deadline, "sqs", "receive_message", QueueUrl=queue_url, MaxNumberOfMessages=10,
+                                 VisibilityTimeout=COLLECT_VISIBILITY_SECONDS, WaitTimeSeconds=0)
+            messages = received.get("Messages", [])
+            if not messages:
+                break
+            for message in messages:
+                lines, message_id = manifest_lines(message["Body"])
+                if lines is None:  # not a data object a manifest can carry: published again by replay
+                    retry.aws(deadline, "sqs", "change_message_visibility", QueueUrl=queue_url,
+                              ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0)
+                    continue
+                held.lines.extend(lines)
+                held.ids.append(message_id)
+                held.receipts.append(message["ReceiptHandle"])
+        return held
+
+    def write_manifest(self, deadline: retry.Deadline, properties: Dict[str, Any], job: str) -> Optional[str]:
+        """The successor's input manifest (None: nothing was held), encrypted as the job's other files."""
+        if not self.lines:
+            return None
+        uri = f"{properties.get('ConfigS3Prefix', '')}{job}/{HELD_MANIFEST}"
+        jobs.put_config_object(deadline, uri, "".join(f"{line}\n" for line in self.lines),
+                               properties.get("ConfigKmsKeyId"), "application/jsonlines")
+        LOG.info("%d held objects go to %s in its input manifest %s", len(self.lines), job, uri)
+        return uri
+
+    def delete(self, deadline: retry.Deadline) -> set[str]:
+        """Remove the collected messages from the queue; their SNS message ids."""
+        for receipt in self.receipts:
+            retry.aws(deadline, "sqs", "delete_message", QueueUrl=self.queue_url, ReceiptHandle=receipt)
+        return {message_id for message_id in self.ids if message_id}
+
+
+def set_input_manifest(job_request: Dict[str, Any], manifest: Optional[str]) -> None:
+    """A successor reads the held objects from ``manifest``, and never the first generation's own input
+    manifest again (that generation labeled it)."""
+    data_source = job_request["InputConfig"]["DataSource"]
+    data_source.pop("S3DataSource", None)
+    if manifest:
+        data_source["S3DataSource"] = {"ManifestS3Uri": manifest}
+
+
+def manifest_lines(body: str) -> Tuple[Optional[List[str]], str]:
+    """The input-manifest lines of a held message (an SNS envelope or a raw body) and its SNS message id.
+
+    A data object (a JSON object) is one line, given the message id as its deduplication id when it has
+    none, which is the id Ground Truth deduplicates a direct delivery by (Duplicate Message Handling); an
+    S3 event notification is a ``source-ref`` line per created object; the S3 test event is no line. None:
+    the message is no data object a manifest can carry.
+    """
+    message, message_id = unwrap(body)
+    try:
+        data = json.loads(message)
+    except ValueError:
+        return None, message_id
+    if not isinstance(data, dict):
+        return None, message_id
+    if "Records" in data:
+        lines = []
+        for record in data.get("Records") or []:
+            s3 = record.get("s3", {}) if isinstance(record, dict) else {}
+            bucket, key = s3.get("bucket", {}).get("name"), s3.get("object", {}).get("key")
+            if not bucket or not key or not str(record.get("eventName", "")).startswith("ObjectCreated"):
+                return None, message_id
+            lines.append(json.dumps({"source-ref": f"s3://{bucket}/{urllib.parse.unquote_plus(str(key))}"}))
+        return lines, message_id
+    if data.get("Event") == "s3:TestEvent":
+        return [], message_id
+    if message_id and "dataset-objectid-attribute-name" not in data:
+        data.update({"dataset-objectid-attribute-name": REPLAY_ID_KEY, REPLAY_ID_KEY: message_id})
+    return [json.dumps(data)], message_id
+
+
+def unwrap(body: str) -> Tuple[str, str]:
+    """An SNS envelope's message and message id; a raw body as it is, with no id."""
+    try:
+        envelope = json.loads(body)
+    except ValueError:
+        envelope = None
+    if isinstance(envelope, dict) and envelope.get("Type") == "Notification" and "Message" in envelope:
+        return str(envelope["Message"]), str(envelope.get("MessageId", ""))
+    return body, ""
+
+
+def manifest_ids(deadline: retry.Deadline, job: Optional[Dict[str, Any]]) -> set[str]:
+    """The SNS message ids in a running successor's held-objects manifest (a repeated renewal event)."""
+    uri = str(((job or {}).get("InputConfig", {}).get("DataSource", {}).get("S3DataSource") or {}).get(
+        "ManifestS3Uri", ""))
+    if not uri.endswith(f"/{HELD_MANIFEST}"):
+        return set()
+    try:
+        bucket, key = shared.split_s3_uri(uri)
+        body = retry.aws(deadline, "s3", "get_object", Bucket=bucket, Key=key)["Body"].read().decode("utf-8")
+    except (ClientError, BotoCoreError, retry.JobError, ValueError) as error:
+        LOG.warning("could not read %s: %s", uri, error)
+        return set()
+    found = set()
+    for line in body.splitlines():
+        try:
+            data = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(data, dict) and data.get(REPLAY_ID_KEY):
+            found.add(str(data[REPLAY_ID_KEY]))
+    return found
+
+
+def replay(deadline: retry.Deadline, queue_url: str, topic: str, subscriptions: Subscriptions,
+           handed: Optional[set[str]] = None) -> None:
+    """Publish again what the holding queue took after the successor's manifest was written, unless the
+    successor got it itself; drop what is in that manifest (``handed``).
+
+    What is left arrived while the successor was being created. One sent before its subscription was seen
     absent is republished; one sent after it was seen present reached the successor directly; one in
     between is republished with its original SNS message id as its deduplication id, which is the id
-    Ground Truth gave the direct delivery.
+    Ground Truth gave the direct delivery. A republished message reaches every subscriber of the topic, so
+    it carries the attribute ``REPLAYED_ATTRIBUTE``, and the log counts them.
     """
-    counts = {"republished": 0, "already delivered": 0, "uncertain": 0}
+    counts = {"republished": 0, "already delivered": 0, "uncertain": 0, "in the manifest": 0}
+    handed = handed or set()
     # The successor runs (and so is subscribed) from here on: whatever is sent later reached it
     # directly, the copies this replay publishes included, which therefore never come round again.
     started = retry.wall()
@@ -245,25 +389,25 @@ def replay(deadline: retry.Deadline, queue_url: str, topic: str, subscriptions: 
             sent = int(message.get("Attributes", {}).get("SentTimestamp", "0")) / 1000.0
             delivered = sent >= started or (subscriptions.present_at is not None and sent >= subscriptions.present_at)
             surely_not = subscriptions.absent_at is not None and sent < subscriptions.absent_at
-            if delivered:
+            message_id = unwrap(message["Body"])[1]
+            if message_id and message_id in handed:
+                counts["in the manifest"] += 1
+            elif delivered:
                 counts["already delivered"] += 1
             else:
                 republish(deadline, topic, message["Body"], with_replay_id=not surely_not)
                 counts["republished" if surely_not else "uncertain"] += 1
             retry.aws(deadline, "sqs", "delete_message", QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+    if counts["republished"] or counts["uncertain"]:
+        LOG.warning("%d objects arrived while the successor was being created and were published again to %s "
+                    "(other subscribers see them twice; they carry the attribute %s)",
+                    counts["republished"] + counts["uncertain"], topic, REPLAYED_ATTRIBUTE)
     LOG.info("holding queue replayed: %s", counts)
 
 
 def republish(deadline: retry.Deadline, topic: str, body: str, with_replay_id: bool) -> None:
-    """Publish an SNS envelope's message again (a raw body as it is)."""
-    try:
-        envelope = json.loads(body)
-    except ValueError:
-        envelope = None
-    if isinstance(envelope, dict) and envelope.get("Type") == "Notification" and "Message" in envelope:
-        message, message_id = str(envelope["Message"]), str(envelope.get("MessageId", ""))
-    else:
-        message, message_id = body, ""
+    """Publish an SNS envelope's message again (a raw body as it is), marked ``REPLAYED_ATTRIBUTE``."""
+    message, message_id = unwrap(body)
     if with_replay_id and message_id:
         try:
             data = json.loads(message)
@@ -272,4 +416,5 @@ def republish(deadline: retry.Deadline, topic: str, body: str, with_replay_id: b
         if isinstance(data, dict) and "dataset-objectid-attribute-name" not in data and "Records" not in data:
             data.update({"dataset-objectid-attribute-name": REPLAY_ID_KEY, REPLAY_ID_KEY: message_id})
             message = json.dumps(data)
-    retry.aws(deadline, "sns", "publish", TopicArn=topic, Message=message)
+    retry.aws(deadline, "sns", "publish", TopicArn=topic, Message=message,
+              MessageAttributes={REPLAYED_ATTRIBUTE: {"DataType": "String", "StringValue": "true"}})
