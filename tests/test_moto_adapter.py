@@ -1,6 +1,7 @@
 """Guards of the moto adapter (streaming_labeling.testing.moto_adapter), one or more per hook.
 
-Each hook patches moto 5.2.5's internals. For each: the patched function still exists with the
+Each hook patches the internals of moto >=5.2.5,<5.3 (``moto_adapter.MOTO_RANGE``). For each: the patched function
+still exists with the
 signature the hook was written for (``check_signatures``), the gap it fixes is still there in moto
 as shipped (adapter inactive, in-process ``mock_aws``), and, where test_local_deploy.py does not
 already show it, that the hook closes it. A failure here after a moto upgrade says which hook to
@@ -12,6 +13,7 @@ from __future__ import annotations
 import inspect
 import io
 import json
+import re
 import time
 import zipfile
 from typing import Any, Iterator
@@ -58,17 +60,42 @@ def make_function(client: Any, name: str, code: str, runtime: str = "python3.12"
     return arn
 
 
-# --- the pin ------------------------------------------------------------------------------------------
+# --- the supported range ------------------------------------------------------------------------------
 
 
-def test_moto_is_the_pinned_version() -> None:
-    assert moto.__version__ == moto_adapter.MOTO_VERSION
+def test_the_installed_moto_is_in_the_supported_range() -> None:
+    assert moto_adapter.moto_version_supported(moto.__version__), moto.__version__
+    moto_adapter.check_moto_version()
 
 
-def test_another_moto_version_is_refused_clearly(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(moto, "__version__", "5.3.0")
-    with pytest.raises(moto_adapter.MotoAdapterError, match=r"needs moto==5\.2\.5.*moto 5\.3\.0 is installed"):
+@pytest.mark.parametrize("version", ["5.2.5", "5.2.6", "5.2.7", "5.2.19"])
+def test_every_5_2_release_from_5_2_5_is_accepted(version: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(moto, "__version__", version)
+    moto_adapter.check_moto_version()
+
+
+@pytest.mark.parametrize("version", ["5.2.4", "5.1.22", "5.3.0", "5.3", "6.0.0", "5.2.7.dev0", "5.3.0rc1", "unknown"])
+def test_a_version_outside_the_range_is_refused_in_one_line(version: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(moto, "__version__", version)
+    with pytest.raises(moto_adapter.MotoAdapterError) as raised:
         moto_adapter.check_moto_version()
+    message = str(raised.value)
+    assert "\n" not in message
+    assert f"moto {version} is installed" in message
+    assert "supports moto>=5.2.5,<5.3" in message
+
+
+def test_the_range_is_the_testing_extras_and_its_floor_the_dev_pin() -> None:
+    import tomllib
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    extras = tomllib.loads((root / "pyproject.toml").read_text())["project"]["optional-dependencies"]["testing"]
+    (requirement,) = [r for r in extras if r.startswith("moto[")]
+    assert requirement.endswith("]" + moto_adapter.MOTO_RANGE), requirement
+    dev = [line for line in (root / "requirements-dev.txt").read_text().splitlines() if line.startswith("moto[")]
+    assert dev and dev[0].endswith("==" + moto_adapter.MOTO_VERSION)
+    assert moto_adapter._release(moto_adapter.MOTO_VERSION) == moto_adapter.MOTO_MINIMUM
 
 
 def test_every_patched_internal_has_the_signature_its_hook_expects() -> None:
@@ -178,9 +205,24 @@ def test_gap_moto_sends_custom_resources_only_create_to_a_docker_host() -> None:
 
 
 def test_gap_moto_handles_only_success_answers_and_ignores_their_physical_id() -> None:
-    source = inspect.getsource(moto_adapter._original("cfn.process_cfn_response"))
-    assert 'if status == "SUCCESS"' in source
+    original = moto_adapter._original("cfn.process_cfn_response")
+    source = inspect.getsource(getattr(original, "__func__", original))  # 5.2.6's cfnresponse is a staticmethod
+    assert '"SUCCESS"' in source
     assert "FAILED" not in source and "PhysicalResourceId" not in source
+
+
+def test_the_answer_hook_is_where_this_moto_handles_the_response_url() -> None:
+    """Up to 5.2.5 moto dispatches the answer to ``process_cfn_response``; 5.2.6 handles it in ``cfnresponse``."""
+    from moto.cloudformation import urls
+    from moto.cloudformation.responses import CloudFormationResponse
+
+    owner, name, _ = moto_adapter._targets()["cfn.process_cfn_response"]
+    assert owner is CloudFormationResponse
+    if name == "cfnresponse":
+        assert isinstance(vars(CloudFormationResponse)["cfnresponse"], staticmethod)
+        assert moto_adapter._cfnresponse in urls.url_paths.values()  # the route moto's server serves
+    else:
+        assert name == "process_cfn_response"
 
 
 def test_gap_moto_reports_a_resource_with_the_stack_status_and_creates_on_read() -> None:
@@ -240,6 +282,126 @@ def test_hook_gives_a_target_its_input_as_eventbridge_does() -> None:
     assert moto_adapter.lambda_target_event({"Input": '{"fixed": 1}'}, event) == {"fixed": 1}
     assert moto_adapter.lambda_target_event({"InputPath": "$.detail"}, event) == event["detail"]
     assert moto_adapter.lambda_target_event({}, event) == event
+
+
+def test_gap_moto_alone_cannot_deliver_to_an_sns_target(inactive: None) -> None:
+    """moto raises for an SNS target (``targets.SnsTopic``): over the server, PutEvents answers 500 for every rule."""
+    topic = boto3.client("sns", region_name=REGION).create_topic(Name="ended")["TopicArn"]
+    events = boto3.client("events", region_name=REGION)
+    events.put_rule(Name="to-sns", EventPattern=json.dumps({"source": ["local.test"]}))
+    events.put_targets(Rule="to-sns", Targets=[{"Id": "1", "Arn": topic}])
+    with pytest.raises(NotImplementedError):
+        events.put_events(Entries=[{"Source": "local.test", "DetailType": "d", "Detail": "{}"}])
+
+
+def _consumer(cloud: LocalCloud, name: str, topic: str) -> str:
+    sqs = cloud.client("sqs")
+    url: str = sqs.create_queue(QueueName=name)["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    cloud.client("sns").subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn, Attributes={"RawMessageDelivery": "true"})
+    return url
+
+
+def _bodies(cloud: LocalCloud, url: str) -> list[str]:
+    return [m["Body"] for m in cloud.client("sqs").receive_message(
+        QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])]
+
+
+def test_hook_publishes_the_event_to_an_sns_target_as_eventbridge_does(cloud: LocalCloud) -> None:
+    sns, events = cloud.client("sns"), cloud.client("events")
+    topic = sns.create_topic(Name="job-ended")["TopicArn"]
+    whole, shaped = _consumer(cloud, "ended-whole", topic), None
+    other = sns.create_topic(Name="job-ended-text")["TopicArn"]
+    shaped = _consumer(cloud, "ended-text", other)
+    events.put_rule(Name="ended", EventPattern=json.dumps({"source": ["aws.sagemaker"],
+                                                           "detail": {"LabelingJobStatus": ["Failed", "Stopped"]}}))
+    events.put_targets(Rule="ended", Targets=[
+        {"Id": "whole", "Arn": topic},
+        {"Id": "text", "Arn": other, "InputTransformer": {
+            "InputPathsMap": {"status": "$.detail.LabelingJobStatus"}, "InputTemplate": '"the job is <status>"'}}])
+    answer = events.put_events(Entries=[
+        {"Source": "aws.sagemaker", "DetailType": "SageMaker Ground Truth Labeling Job State Change",
+         "Resources": ["arn:aws:sagemaker:us-east-1:123456789012:labeling-job/j"],
+         "Detail": json.dumps({"LabelingJobStatus": status})} for status in ("InProgress", "Stopped")])
+    assert answer["FailedEntryCount"] == 0
+    (body,) = _bodies(cloud, whole)
+    event = json.loads(body)
+    assert event["detail"] == {"LabelingJobStatus": "Stopped"} and event["source"] == "aws.sagemaker"
+    assert event["resources"] == ["arn:aws:sagemaker:us-east-1:123456789012:labeling-job/j"]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", event["time"]), event["time"]
+    assert "ingestion-time" not in event
+    assert _bodies(cloud, shaped) == ["the job is Stopped"]
+
+
+def test_hook_leaves_out_a_target_moto_cannot_deliver_to_and_delivers_the_others(cloud: LocalCloud) -> None:
+    """One target moto lacks (here Kinesis) no longer fails PutEvents: the rule's other targets get the event."""
+    sqs, events = cloud.client("sqs"), cloud.client("events")
+    url = sqs.create_queue(QueueName="events-direct")["QueueUrl"]
+    queue = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    events.put_rule(Name="mixed", EventPattern=json.dumps({"source": ["local.test"]}))
+    events.put_targets(Rule="mixed", Targets=[
+        {"Id": "stream", "Arn": f"arn:aws:kinesis:{REGION}:123456789012:stream/nowhere"},
+        {"Id": "queue", "Arn": queue}])
+    assert events.put_events(Entries=[{"Source": "local.test", "DetailType": "d", "Detail": '{"n": 1}'}])[
+        "FailedEntryCount"] == 0
+    assert [json.loads(body)["detail"] for body in _bodies(cloud, url)] == [{"n": 1}]
+
+
+@pytest.mark.slow
+def test_hook_a_jobs_stopped_and_failed_events_reach_a_queue_on_its_alarm_topic() -> None:
+    """``add_alarms(job_ended_target=targets.SnsTopic(topic))`` on the local Ground Truth: the job-ended rule's SNS
+    target gets the job's Stopped and Failed events (EventBridge -> SNS -> SQS), and the renewal rule of the same
+    events still runs."""
+    import aws_cdk as cdk
+    from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
+    from aws_cdk import aws_events_targets as targets
+    from aws_cdk import aws_sns
+
+    from streaming_labeling import StreamingLabelingJob, TaskType, Workforce
+    from streaming_labeling.testing import LocalGroundTruth
+
+    from . import apps
+
+    stack = cdk.Stack(apps.new_app(), "AlarmTopicEvents")
+    topic = aws_sns.Topic(stack, "Alerts")
+    job = StreamingLabelingJob(
+        stack, "Job", task_type=TaskType.TEXT_MULTI_CLASS, labels=["yes", "no"],
+        workforce=Workforce.private("arn:aws:sagemaker:us-east-1:123456789012:workteam/private-crowd/team"),
+        task_title="Label", task_description="Pick one", job_name_prefix="alarmed")
+    job.add_alarms(action=cloudwatch_actions.SnsAction(topic), job_ended_target=targets.SnsTopic(topic))
+    cdk.CfnOutput(stack, "AlertsArn", value=topic.topic_arn)
+    with LocalGroundTruth() as local:
+        deployed = local.deploy(stack)
+        name = deployed.job_name(job)
+        sqs, sns, sagemaker = local.client("sqs"), local.client("sns"), local.client("sagemaker")
+        url = sqs.create_queue(QueueName="alerts")["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        sns.subscribe(TopicArn=deployed.outputs["AlertsArn"], Protocol="sqs", Endpoint=arn,
+                      Attributes={"RawMessageDelivery": "true"})
+        seen: list[dict[str, Any]] = []
+
+        def events() -> list[tuple[str, str]]:
+            for message in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
+                seen.append(json.loads(message["Body"]))
+                sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+            return [(e["resources"][0].rsplit("/", 1)[-1], e["detail"]["LabelingJobStatus"]) for e in seen]
+
+        described = local.job(name)
+        request = {key: described[key] for key in (
+            "LabelAttributeName", "InputConfig", "OutputConfig", "LabelCategoryConfigS3Uri", "HumanTaskConfig")
+            if key in described}
+        failing = name[:-2] + "ff"  # of the job's family, so the job-ended rule matches it
+        sagemaker.create_labeling_job(LabelingJobName=failing, RoleArn="arn:aws:iam::123456789012:role/no-such-role",
+                                      **request)
+        local.wait_for_status(failing, "Failed")
+        sagemaker.stop_labeling_job(LabelingJobName=name)
+        local.wait_for_status(name, "Stopped")
+        found = local.wait(events, lambda found: len(found) >= 2, 30, "the Failed and Stopped events on the topic")
+        assert sorted(found) == sorted([(failing, "Failed"), (name, "Stopped")])
+        assert {e["detail-type"] for e in seen} == {"SageMaker Ground Truth Labeling Job State Change"}
+        assert moto_adapter.wait_for_invocations(lambda call: name in json.dumps(call.event) and "Stopped" in json.dumps(
+            call.event)), "the renewal rule's Lambda got the Stopped event too"
+        local.destroy(deployed)
 
 
 # --- hook 4: what the example app needs beyond that ---------------------------------------------------

@@ -1,9 +1,11 @@
-"""Every adapter to moto in one place, pinned to moto 5.2.5: what a CDK stack needs to deploy into a moto server.
+"""Every adapter to moto in one place, for moto >=5.2.5,<5.3: what a CDK stack needs to deploy into a moto server.
 
-moto's CloudFormation creates resources from a template, but as of 5.2.5 it assumes a Docker engine
+moto's CloudFormation creates resources from a template, but as of 5.2.x it assumes a Docker engine
 for Lambda and sends custom resources only a Create. Each hook below fixes one gap; ``install()``
-checks the moto version and that every patched function still has the signature the hook was
-written against, and ``tests/test_moto_adapter.py`` has one test per hook that fails when moto's
+checks the moto version (``MOTO_RANGE``; tested with 5.2.5 and 5.2.6) and that every patched function
+still has the signature the hook was written against (where moto moved an internal between releases,
+the hook finds it by what is there, not by the version), and ``tests/test_moto_adapter.py`` has one
+test per hook that fails when moto's
 internals change or when moto gains the behaviour itself. The hooks act only while a
 ``LocalCloud`` is active (``activate``); otherwise moto behaves as shipped.
 
@@ -16,7 +18,8 @@ Hooks (the moto function each replaces or wraps):
    ``/aws/lambda/<name>`` and to ``invocations``. Other runtimes are not run: the invocation fails
    with "not emulated: Node.js Lambda ...", never a silent success.
 2. CloudFormation custom resources (``cloudformation.custom_model.CustomModel
-   .create_from_cloudformation_json``, ``responses.CloudFormationResponse.process_cfn_response``,
+   .create_from_cloudformation_json``, ``responses.CloudFormationResponse.process_cfn_response`` up to
+   moto 5.2.5, ``CloudFormationResponse.cfnresponse`` from 5.2.6, which handles the answer itself,
    ``parsing.parse_and_create_resource``, ``parsing.ResourceMap.delete``, ``models.Stack
    .create_resources``, ``models.Stack.update``, ``models.CloudFormationBackend.delete_stack``):
    stack operations run in the background as CloudFormation's do (CreateStack answers at once,
@@ -34,9 +37,12 @@ Hooks (the moto function each replaces or wraps):
    events; reading a stack never creates resources (``models.Stack.stack_resources``,
    ``models.CloudFormationBackend.describe_stack_resource``) and outputs show once the stack is
    complete (``models.Stack.outputs``).
-3. EventBridge to Lambda (``events.models.Rule.send_to_targets``): a rule's Lambda targets get the
-   matched event (after ``Input``/``InputPath``/``InputTransformer``), invoked asynchronously through
-   hook 1; moto 5.2.5 raises NotImplementedError for them.
+3. EventBridge to Lambda and SNS (``events.models.Rule.send_to_targets``): a rule's Lambda targets get
+   the matched event (after ``Input``/``InputPath``/``InputTransformer``), invoked asynchronously through
+   hook 1; an SNS target (``targets.SnsTopic``) gets it published to its topic, ``time`` as EventBridge
+   writes it. moto raises NotImplementedError for both, and so answered PutEvents with a 500 that lost
+   the event for every rule (the renewal rule's Lambda too); a target type moto lacks is now logged as
+   not emulated and the other targets still get the event.
 4. What the example app needs beyond that: CloudFormation models for ``AWS::SNS::TopicPolicy`` and
    ``AWS::S3::BucketPolicy`` (moto 5.2.5 has none, so nothing was created; registered with moto's
    parser), ``AWS::IAM::ManagedPolicy`` deletion (moto leaves it attached, so its role cannot be
@@ -59,6 +65,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import datetime
 import hashlib
 import inspect
 import io
@@ -81,7 +88,13 @@ from urllib.parse import quote, urlsplit
 
 LOG = logging.getLogger(__name__)
 
-#: The moto release every hook is written against.
+#: The moto releases every hook is written against: at least ``MOTO_MINIMUM``, below ``MOTO_BELOW`` (tested
+#: with 5.2.5, the pin of requirements-dev.txt, and 5.2.6; ``make test-newest-moto`` runs the newest).
+MOTO_MINIMUM = (5, 2, 5)
+MOTO_BELOW = (5, 3)
+#: The supported range as pip writes it (the ``testing`` extra of pyproject.toml says the same).
+MOTO_RANGE = ">=5.2.5,<5.3"
+#: The lowest supported release (what requirements-dev.txt pins and the suite is run against).
 MOTO_VERSION = "5.2.5"
 #: How long a stack waits for a custom resource's answer after its function returned.
 ANSWER_GRACE_SECONDS = 2.0
@@ -123,14 +136,31 @@ _code_root: Optional[str] = None
 # --- install, version and signature checks ----------------------------------------------------
 
 
-def check_moto_version() -> None:
+def _release(version: str) -> Optional[Tuple[int, ...]]:
+    """``5.2.6`` -> (5, 2, 6); None for a pre-release, a dev build or anything else that is not a plain release."""
+    if not re.fullmatch(r"\d+(\.\d+)*", version):
+        return None
+    return tuple(int(part) for part in version.split("."))
+
+
+def moto_version_supported(version: str) -> bool:
+    release = _release(version)
+    return release is not None and MOTO_MINIMUM <= release and release[: len(MOTO_BELOW)] < MOTO_BELOW
+
+
+def installed_moto() -> str:
     import moto
 
-    version = getattr(moto, "__version__", "unknown")
-    if version != MOTO_VERSION:
+    return str(getattr(moto, "__version__", "unknown"))
+
+
+def check_moto_version() -> None:
+    version = installed_moto()
+    if not moto_version_supported(version):
         raise MotoAdapterError(
-            f"streaming_labeling.testing needs moto=={MOTO_VERSION} (its adapters patch moto's internals); "
-            f"moto {version} is installed. Install the pinned version: pip install 'moto[all]=={MOTO_VERSION}'"
+            f"streaming_labeling.testing supports moto{MOTO_RANGE} (its adapters patch moto's internals); moto "
+            f"{version} is installed: pip install 'moto[cloudformation,events,awslambda,logs,s3,sns,sqs,iam,kms,"
+            f"ssm,server]{MOTO_RANGE}'"
         )
 
 
@@ -151,7 +181,7 @@ def _targets() -> Dict[str, Tuple[Any, str, List[str]]]:
             CustomModel, "create_from_cloudformation_json",
             ["resource_name", "cloudformation_json", "account_id", "region_name", "kwargs"],
         ),
-        "cfn.process_cfn_response": (responses.CloudFormationResponse, "process_cfn_response", ["self"]),
+        "cfn.process_cfn_response": _cfn_response_target(responses.CloudFormationResponse),
         "cfn.parse_and_create_resource": (
             parsing, "parse_and_create_resource",
             ["logical_id", "resource_json", "resources_map", "account_id", "region_name"],
@@ -173,6 +203,14 @@ def _targets() -> Dict[str, Tuple[Any, str, List[str]]]:
         "sqs.retention": (SQSBackend, "is_message_valid_based_on_retention_period", ["self", "queue_name", "message"]),
         "sqs.message.mark_sent": (SqsMessage, "mark_sent", ["self", "delay_seconds"]),
     }
+
+
+def _cfn_response_target(response_class: Any) -> Tuple[Any, str, List[str]]:
+    """Where moto handles the POST to a custom resource's ResponseURL: up to 5.2.5 ``cfnresponse`` dispatches it to
+    ``CloudFormationResponse.process_cfn_response``; from 5.2.6 the static ``cfnresponse`` handles it itself."""
+    if "process_cfn_response" in dir(response_class):
+        return response_class, "process_cfn_response", ["self"]
+    return response_class, "cfnresponse", ["request", "full_url", "headers"]
 
 
 def _raw(owner: Any, name: str) -> Any:
@@ -224,6 +262,7 @@ def install() -> None:
         for key, (owner, name, _) in _targets().items():
             _originals[key] = _raw(owner, name)
             setattr(owner, name, replacements[key])
+        _reroute(_originals["cfn.process_cfn_response"], replacements["cfn.process_cfn_response"])
         _installed = True
 
 
@@ -233,9 +272,22 @@ def uninstall() -> None:
     with _install_lock:
         if not _installed:
             return
+        _reroute(_raw(*_targets()["cfn.process_cfn_response"][:2]), _originals["cfn.process_cfn_response"])
         for key, (owner, name, _) in _targets().items():
             setattr(owner, name, _originals.pop(key))
         _installed = False
+
+
+def _reroute(before: Any, after: Any) -> None:
+    """moto from 5.2.6 routes the ResponseURL to ``cfnresponse`` itself, taken when ``moto.cloudformation.urls`` is
+    imported: a route taken before the patch is pointed at the patched function too (moto's server reads the
+    routes when it first serves CloudFormation)."""
+    urls = sys.modules.get("moto.cloudformation.urls")
+    if urls is None or not isinstance(before, staticmethod) or not isinstance(after, staticmethod):
+        return
+    for pattern, view in list(urls.url_paths.items()):
+        if view is before.__func__:
+            urls.url_paths[pattern] = after.__func__
 
 
 def installed() -> bool:
@@ -610,9 +662,22 @@ def send_request(account_id: str, region: str, request: Dict[str, Any]) -> Answe
 
 
 def _process_cfn_response(self: Any) -> Any:
+    """moto up to 5.2.5: the answer as ``CloudFormationResponse`` dispatched it."""
     if _active is None:
         return _original("cfn.process_cfn_response")(self)
-    raw = self.body if isinstance(self.body, bytes) else str(self.body or "").encode("utf-8")
+    return _take_answer(self.body)
+
+
+def _cfnresponse(request: Any, full_url: str, headers: Any) -> Any:
+    """moto from 5.2.6: the answer as the ResponseURL's route hands it over."""
+    if _active is None:
+        return _original("cfn.process_cfn_response").__func__(request, full_url, headers)
+    return _take_answer(request.get_data())
+
+
+def _take_answer(body: Any) -> Tuple[int, Dict[str, Any], str]:
+    """A custom resource's answer on its ResponseURL: wake the stack operation waiting for it."""
+    raw = body if isinstance(body, bytes) else str(body or "").encode("utf-8")
     try:
         document = json.loads(raw or b"{}")
     except ValueError:
@@ -778,7 +843,8 @@ def _parse_and_create_resource(logical_id: str, resource_json: Dict[str, Any], r
         raise ResourceFailed(logical_id, reason) from error
     if not parsed:
         if logical_id not in record.skipped:
-            why = f"not emulated: moto {MOTO_VERSION} has no CloudFormation model for {resource_type}; nothing created"
+            why = (f"not emulated: moto {installed_moto()} has no CloudFormation model for {resource_type}; "
+                   "nothing created")
             record.skipped[logical_id] = why
             LOG.warning("%s: %s", logical_id, why)
             _set_status(stack, logical_id, resource_type, "CREATE_COMPLETE", why)
@@ -1154,7 +1220,7 @@ def _update_resources(stack: Any, template: Dict[str, Any], parameters: Optional
                 raise ResourceFailed(logical_id, describe_error(error)) from error
             reason = None
             if changed is None:
-                reason = f"not emulated: moto {MOTO_VERSION} cannot update {resource_type}; left as it was"
+                reason = f"not emulated: moto {installed_moto()} cannot update {resource_type}; left as it was"
                 LOG.warning("%s: %s", logical_id, reason)
             else:
                 parsed[logical_id] = changed
@@ -1285,27 +1351,67 @@ def _get_stack_from_s3_url(template_url: str, account_id: str, partition: str) -
     return _original("cfn.get_stack_from_s3_url")(template_url, account_id=account_id, partition=partition)  # type: ignore[no-any-return]
 
 
-# --- hook 3: EventBridge rules reach Lambda targets -------------------------------------------------
-
+# --- hook 3: EventBridge rules reach Lambda and SNS targets --------------------------------------------
 
 def _send_to_targets(self: Any, original_event: Any, transform_input: bool = True) -> None:
+    """Each target of a matching rule on its own, as EventBridge delivers: Lambda (hook 1) and SNS here, the rest
+    (SQS, log groups, buses, archives) by moto; a target moto cannot deliver to is logged and left out instead of
+    failing PutEvents for every rule (moto answers 500)."""
     if _active is None:
         return _original("events.rule.send_to_targets")(self, original_event, transform_input)  # type: ignore[no-any-return]
     from moto.utilities.arns import parse_arn
 
-    lambda_targets = [t for t in self.targets if parse_arn(t["Arn"]).service == "lambda"]
-    if not lambda_targets:
-        return _original("events.rule.send_to_targets")(self, original_event, transform_input)  # type: ignore[no-any-return]
     if not self.event_pattern.matches_event(original_event):
         return None
-    others = [t for t in self.targets if t not in lambda_targets]
-    if others:
-        clone = copy.copy(self)
-        clone.targets = others
-        _original("events.rule.send_to_targets")(clone, original_event, transform_input)
-    for target in lambda_targets:
-        _deliver_to_lambda(self, target, original_event, transform_input)
+    for target in list(self.targets):
+        service = parse_arn(target["Arn"]).service
+        if service == "lambda":
+            _deliver_to_lambda(self, target, original_event, transform_input)
+        elif service == "sns":
+            _deliver_to_sns(self, target, original_event, transform_input)
+        else:
+            one = copy.copy(self)
+            one.targets = [target]
+            try:  # a copy each: moto rewrites the event's time in place for an SQS target
+                _original("events.rule.send_to_targets")(one, copy.deepcopy(original_event), transform_input)
+            except NotImplementedError:
+                LOG.error("not emulated: rule %s: moto %s cannot deliver to the target %s; event left out", self.name,
+                          installed_moto(), target["Arn"])
     return None
+
+
+def delivered_event(original_event: Any) -> Any:
+    """The event as EventBridge delivers it: ``time`` as ``2026-01-02T03:04:05Z`` (moto keeps PutEvents' number),
+    without moto's own ``ingestion-time``."""
+    event = copy.deepcopy(original_event)
+    if not isinstance(event, dict):
+        return event
+    event.pop("ingestion-time", None)
+    stamp = event.get("time")
+    if isinstance(stamp, (int, float)) and not isinstance(stamp, bool):
+        event["time"] = datetime.datetime.fromtimestamp(float(stamp), datetime.UTC).strftime(
+            "%Y-%m-%dT%H:%M:%SZ")
+    return event
+
+
+def sns_target_message(target: Dict[str, Any], original_event: Any, transform_input: bool = True) -> str:
+    """What EventBridge publishes to an SNS target: the target's input as JSON, a string as it is."""
+    payload = lambda_target_event(target, delivered_event(original_event), transform_input)
+    return payload if isinstance(payload, str) else json.dumps(payload)
+
+
+def _deliver_to_sns(rule: Any, target: Dict[str, Any], original_event: Any, transform_input: bool) -> None:
+    """Publish the target's input to its topic (and so to the topic's subscriptions), as EventBridge does."""
+    from moto.sns.models import sns_backends
+    from moto.utilities.arns import parse_arn
+
+    arn = parse_arn(target["Arn"])
+    message = sns_target_message(target, original_event, transform_input)
+    try:
+        backend = sns_backends[arn.account or rule.account_id][arn.region or rule.region_name]
+        backend.publish(message=message, arn=target["Arn"])
+    except Exception as error:  # noqa: BLE001 - EventBridge drops an event whose target is gone or refuses it
+        LOG.warning("rule %s: not delivered to the SNS target %s: %s", rule.name, target["Arn"], describe_error(error))
 
 
 def lambda_target_event(target: Dict[str, Any], original_event: Any, transform_input: bool = True) -> Any:
@@ -1692,10 +1798,13 @@ EXTRA_DELETERS: Dict[str, Callable[[Any], None]] = {"AWS::IAM::ManagedPolicy": _
 
 
 def _replacements() -> Dict[str, Any]:
+    from moto.cloudformation.responses import CloudFormationResponse
+
     return {
         "lambda.invoke": _invoke,
         "custom.create": classmethod(_custom_create),
-        "cfn.process_cfn_response": _process_cfn_response,
+        "cfn.process_cfn_response": (_process_cfn_response if _cfn_response_target(CloudFormationResponse)[1]
+                                     == "process_cfn_response" else staticmethod(_cfnresponse)),
         "cfn.parse_and_create_resource": _parse_and_create_resource,
         "cfn.resource_class_from_type": _resource_class_from_type,
         "cfn.resource_map.delete": _resource_map_delete,
