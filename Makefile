@@ -10,7 +10,7 @@ STAMP_CHECKOV := .tools/checkov/.installed
 # Node 22 and the venv's python come first, so the CDK CLI and jsii use them.
 export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: install synth test lint typecheck unit bench bench-send bench-local bench-labels demo clean test-newest-cdk dist
+.PHONY: install synth test lint typecheck unit bench bench-send bench-local bench-labels demo clean test-newest-cdk test-newest-moto dist
 
 install: $(STAMP_PY) $(STAMP_NODE) $(STAMP_CHECKOV)
 
@@ -72,6 +72,35 @@ test-newest-cdk: $(STAMP_PY) $(STAMP_NODE)
 	$(NEWEST_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -e . && \
 	PATH=$(CURDIR)/node_modules/.bin:$(CURDIR)/$(NEWEST_VENV)/bin:$$PATH $(NEWEST_VENV)/bin/pytest \
 		--deselect tests/test_snapshot.py::test_example_stack_template
+
+# The local Ground Truth's tests against the newest moto on the registry, in a venv of its own, so that a changed
+# internal the adapters patch (streaming_labeling/testing/moto_adapter.py, guarded by tests/test_moto_adapter.py)
+# shows before users upgrade. The tests: every test module that starts the local cloud. A newest moto outside the
+# adapters' range (MOTO_RANGE there, the `testing` extra of pyproject.toml) fails the target: users would get the
+# adapters' one-line error. Nothing to do when the newest is the pinned one (requirements-dev.txt).
+# NEWEST_MOTO=<version> stands in for the registry's answer (to try a release, or the target itself).
+NEWEST_MOTO_VENV := .venv-newest-moto
+MOTO_EXTRAS := s3,sns,sqs,iam,kms,server,cloudformation,awslambda,events,logs,ssm
+LOCAL_GT_TESTS = $(shell grep -l -E 'LocalGroundTruth|local_ground_truth|LocalCloud|moto_adapter|local_gt_harness' tests/test_*.py)
+test-newest-moto: $(STAMP_PY) $(STAMP_NODE)
+	@newest=$${NEWEST_MOTO:-$$($(VENV)/bin/python -m pip index versions moto 2>/dev/null | sed -nE '1s/.*\((.*)\).*/\1/p')}; \
+	pinned=$$($(VENV)/bin/python -c "import importlib.metadata as m; print(m.version('moto'))"); \
+	range=$$($(VENV)/bin/python -c "from streaming_labeling.testing.moto_adapter import MOTO_RANGE; print(MOTO_RANGE)"); \
+	if [ -z "$$newest" ]; then echo "==> newest moto: the registry did not answer"; exit 1; fi; \
+	if [ "$$newest" = "$$pinned" ]; then echo "==> moto $$pinned is the newest release: covered by make test"; exit 0; fi; \
+	if ! $(VENV)/bin/python -c "import sys; from streaming_labeling.testing.moto_adapter import moto_version_supported; \
+		sys.exit(not moto_version_supported('$$newest'))"; then \
+		echo "==> moto $$newest, the newest release, is UNSUPPORTED: outside the adapters' range moto$$range, so the"; \
+		echo "    local Ground Truth refuses it. Widen MOTO_BELOW/MOTO_RANGE in constructs/streaming_labeling/testing/"; \
+		echo "    moto_adapter.py and the testing extra in pyproject.toml, then run make test-newest-moto again."; \
+		exit 1; fi; \
+	echo "==> the local Ground Truth's tests against moto $$newest (pinned: $$pinned; supported: $$range)"; \
+	test -x $(NEWEST_MOTO_VENV)/bin/python || $(PYTHON) -m venv $(NEWEST_MOTO_VENV); \
+	$(NEWEST_MOTO_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt && \
+	$(NEWEST_MOTO_VENV)/bin/python -m pip install --quiet --disable-pip-version-check "moto[$(MOTO_EXTRAS)]==$$newest" && \
+	$(NEWEST_MOTO_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -e . && \
+	PATH=$(CURDIR)/node_modules/.bin:$(CURDIR)/$(NEWEST_MOTO_VENV)/bin:$$PATH $(NEWEST_MOTO_VENV)/bin/pytest \
+		$(LOCAL_GT_TESTS)
 
 # A wheel and an sdist in dist/, as `python -m build` makes them (tests/test_packaging.py installs both).
 dist: $(STAMP_PY)
