@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from typing import Any, Dict, Iterator, List
+from urllib.parse import unquote_plus
 
 import aws_cdk as cdk
 import pytest
@@ -173,7 +174,7 @@ def test_a_renewed_pipeline_gives_each_subscriber_each_object_and_label_once(loc
     animals = [line["source"] for line in heard["animals input"]]
     assert sorted(animals) == ["held-0", "held-1", "held-2"], "the input topic carried each object once"
     assert sorted(line["source"] for line in local.labels(successors["animals"])) == ["held-0", "held-1", "held-2"]
-    uploads = [record["s3"]["object"]["key"] for message in heard["boxes input"] for record in message["Records"]]
+    uploads = [unquote_plus(record["s3"]["object"]["key"]) for message in heard["boxes input"] for record in message["Records"]]
     assert uploads == ["cars/car-0.png"], "the boxes job's input topic carried the upload once"
     for key in ("boxes output (the review's input)", "review output"):
         refs = [line["source-ref"] for line in heard[key]]
