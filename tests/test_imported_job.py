@@ -133,16 +133,17 @@ def test_the_consumer_may_read_decrypt_and_subscribe(consumer: Any) -> None:
 def test_both_alarm_sets_watch_the_imported_job_with_their_own_actions(consumer: Any) -> None:
     _, _, template = consumer
     alarms = apps.resources_of_type(template, "AWS::CloudWatch::Alarm", "Vehicles")
-    assert len(alarms) == 4 and sum(name.startswith("VehiclesAlarms2") for name in alarms) == 2, list(alarms)
+    assert len(alarms) == 6 and sum(name.startswith("VehiclesAlarms2") for name in alarms) == 3, list(alarms)
     queues = {json.dumps(a["Properties"].get("Dimensions")) for a in alarms.values() if a["Properties"]["Namespace"] == "AWS/SQS"}
     assert queues == {json.dumps([{"Name": "QueueName", "Value": f"GroundTruth-{UPSTREAM_NAME}"}])}
     actions = [json.dumps(a["Properties"]["AlarmActions"]) for a in alarms.values()]
-    assert sum('"Ref": "Alerts' in a for a in actions) == 2 and sum(":function:pager" in a for a in actions) == 2
+    assert sum('"Ref": "Alerts' in a for a in actions) == 3 and sum(":function:pager" in a for a in actions) == 3
     rules = apps.resources_of_type(template, "AWS::Events::Rule", "Vehicles")
     assert len(rules) == 2
-    for rule in rules.values():  # every generation of the imported job: its name's prefix
-        (match,) = rule["Properties"]["EventPattern"]["resources"]
-        assert match["prefix"]["Fn::Join"][1][-1] == ":labeling-job/vehicles-", match
+    for rule in rules.values():  # every generation of the imported job: its name's scoped prefix, and the job
+        (prefix, own) = rule["Properties"]["EventPattern"]["resources"]
+        assert prefix["prefix"]["Fn::Join"][1][-1] == f":labeling-job/{UPSTREAM_NAME[:-6]}", prefix
+        assert own["Fn::Join"][1][-1] == f":labeling-job/{UPSTREAM_NAME}", own
 
 
 def _review(upstream_overrides: Dict[str, Any], **job: Any) -> None:

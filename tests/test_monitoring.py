@@ -6,6 +6,7 @@ import json
 from typing import Any, Dict, List
 
 import aws_cdk as cdk
+import pytest
 from aws_cdk import assertions
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_kms as kms
@@ -35,10 +36,11 @@ def template(alarms: bool = True) -> Dict[str, Any]:
     return assertions.Template.from_stack(monitored_stack(apps.new_app(), alarms=alarms)).to_json()
 
 
-def every_generation() -> List[Dict[str, Any]]:
-    """EventBridge's prefix match on the ARNs of every generation of the job (a renewal makes a new name)."""
-    return [{"prefix": {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":sagemaker:", {"Ref": "AWS::Region"},
-                                          ":", {"Ref": "AWS::AccountId"}, ":labeling-job/job-"]]}}]
+def every_generation(t: Dict[str, Any]) -> List[Dict[str, Any]]:
+    """Every generation of the job and no other: the ARN prefix with the resource's scope, which the handler
+    answers (``GenerationArnPrefix``), and the running job's ARN (a job named before protocol 3 has no scope)."""
+    logical = next(iter(apps.resources_of_type(t, "Custom::SageMakerStreamingLabelingJob")))
+    return [{"prefix": {"Fn::GetAtt": [logical, "GenerationArnPrefix"]}}, {"Fn::GetAtt": [logical, "JobArn"]}]
 
 
 def test_nothing_is_created_unless_asked() -> None:
@@ -54,11 +56,11 @@ def test_state_change_rules_match_this_job_only() -> None:
     rules = apps.resources_of_type(t, "AWS::Events::Rule")
     completed = next(r for name, r in rules.items() if name.startswith("JobCompleted"))["Properties"]["EventPattern"]
     assert completed == {"source": ["aws.sagemaker"], "detail-type": ["SageMaker Ground Truth Labeling Job State Change"],
-                         "resources": every_generation(), "detail": {"LabelingJobStatus": ["Completed", "Stopped"]}}
+                         "resources": every_generation(t), "detail": {"LabelingJobStatus": ["Completed", "Stopped"]}}
     tasks = next(r for name, r in rules.items() if name.startswith("JobTasks"))["Properties"]["EventPattern"]
     assert tasks == {"source": ["aws.sagemaker"],
                      "detail-type": ["SageMaker Ground Truth Labeling Job Task Status Change"],
-                     "detail": {"labeling-job-arn": every_generation()}}
+                     "detail": {"labeling-job-arn": every_generation(t)}}
 
 
 def test_alarms_watch_the_ground_truth_queue_and_the_input_topic_and_notify_the_topic() -> None:
@@ -83,3 +85,54 @@ def test_alarms_watch_the_ground_truth_queue_and_the_input_topic_and_notify_the_
 def test_the_dashboard_metrics_render() -> None:
     body = json.dumps(next(iter(apps.resources_of_type(template(), "AWS::CloudWatch::Dashboard").values())))
     assert "ApproximateNumberOfMessagesVisible" in body and "NumberOfMessagesPublished" in body
+
+
+def alarm_stack(action: str, outdir: Any) -> Dict[str, Any]:
+    """A job whose alarms take one alarm action only (SNS or Lambda), synthesized with cdk-nag attached."""
+    from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
+    from aws_cdk import aws_lambda as lambda_
+    from cdk_nag import AwsSolutionsChecks
+
+    app = cdk.App(context=apps.cdk_context(), outdir=str(outdir))
+    stack = cdk.Stack(app, "OneAction")
+    job = StreamingLabelingJob(stack, "Job", **apps.job_kwargs(TaskType.IMAGE_MULTI_CLASS))
+    if action == "sns":
+        key = kms.Key(stack, "AlarmsKey", enable_key_rotation=True, policy=account_key_policy())
+        alarm_action: Any = cloudwatch_actions.SnsAction(sns.Topic(stack, "Alarms", master_key=key, enforce_ssl=True))
+    else:
+        pager = lambda_.Function.from_function_arn(stack, "Pager", "arn:aws:lambda:us-east-1:111122223333:function:pager")
+        alarm_action = cloudwatch_actions.LambdaAction(pager)
+    job.add_alarms(action=alarm_action)
+    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+    app.synth()  # raises ValidationFailed on any unacknowledged finding
+    return json.loads((outdir / "OneAction.template.json").read_text())
+
+
+@pytest.mark.parametrize("action", ["sns", "lambda"])
+def test_add_alarms_with_one_alarm_action_covers_the_job_ended_rule(action: str, tmp_path: Any) -> None:
+    from .cfn import cfn_lint_findings
+
+    t = alarm_stack(action, tmp_path)
+    assert cfn_lint_findings(t) == []
+    alarms = apps.resources_of_type(t, "AWS::CloudWatch::Alarm")
+    assert len(alarms) == 3
+    actions = {json.dumps(a["Properties"]["AlarmActions"]) for a in alarms.values()}
+    assert len(actions) == 1, "every alarm, the job-ended one included, takes the one action"
+    (ended_rule_id, ended_rule), = [(k, r) for k, r in apps.resources_of_type(t, "AWS::Events::Rule").items()
+                                    if "JobEnded" in k]
+    assert "Targets" not in ended_rule["Properties"], "no EventBridge target unless job_ended_target is given"
+    ended = next(a for name, a in alarms.items() if "JobEnded" in name)["Properties"]
+    assert (ended["Namespace"], ended["MetricName"], ended["Statistic"]) == ("AWS/Events", "TriggeredRules", "Sum")
+    assert ended["Dimensions"] == [{"Name": "RuleName", "Value": {"Ref": ended_rule_id}}]
+    assert ended["Threshold"] == 0 and ended["ComparisonOperator"] == "GreaterThanThreshold"
+
+
+@pytest.mark.parametrize("wrong, words", [
+    (None, "action is required"),
+    ("arn:aws:sns:us-east-1:111122223333:alerts", "must be a cloudwatch.IAlarmAction"),
+])
+def test_add_alarms_names_a_wrong_action(wrong: Any, words: str) -> None:
+    stack = cdk.Stack(apps.new_app(), "Wrong")
+    job = StreamingLabelingJob(stack, "Job", **apps.job_kwargs(TaskType.IMAGE_MULTI_CLASS))
+    with pytest.raises(TypeError, match=words):
+        job.add_alarms(action=wrong)
