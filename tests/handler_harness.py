@@ -152,6 +152,14 @@ class Unreachable:
 
 
 @dataclass(frozen=True)
+class Garbage:
+    """The endpoint answers a body botocore cannot parse (a proxy's HTML page), with this HTTP status."""
+
+    status: int = 200
+    body: str = "<html><body><h1>Bad Gateway</h1><p>the proxy <b>timed out</body>"
+
+
+@dataclass(frozen=True)
 class Answer:
     """The service answers this call normally (a placeholder in a script)."""
 
@@ -160,10 +168,10 @@ class Answer:
 class Forever:
     """The fault, on every call from now on."""
 
-    fault: Union[Error, Hang, Unreachable]
+    fault: Union[Error, Hang, Unreachable, Garbage]
 
 
-Fault = Union[Error, Hang, Unreachable, Answer, Forever]
+Fault = Union[Error, Hang, Unreachable, Garbage, Answer, Forever]
 ANSWER = Answer()
 THROTTLED = Error("ThrottlingException", "Rate exceeded")
 ACCESS_DENIED = Error("AccessDeniedException", "User is not authorized to perform: sagemaker:DescribeLabelingJob")
@@ -318,6 +326,8 @@ class World:
             raise ReadTimeoutError(endpoint_url=request.url)
         if isinstance(fault, Error):
             return self._error(service, fault)
+        if isinstance(fault, Garbage):
+            return AWSResponse(request.url, fault.status, {"x-amzn-RequestId": "req"}, RawBody(fault.body.encode()))
         denied = self._authorize(service, operation, request)
         if denied is not None:
             return self._error(service, denied)

@@ -30,6 +30,7 @@ from .handler_harness import (
     Error,
     Fault,
     Forever,
+    Garbage,
     Hang,
     Harness,
     ResponseServer,
@@ -274,6 +275,9 @@ DESTROY = base_properties(WaitForStoppedOnDelete="true")
 ROWS = [
     # --- create ----------------------------------------------------------------------------------------
     Row("create: happy path", nothing, create_event(), creates=1),
+    Row("create: CloudFormation's DescribeStackResource answer cannot be parsed: its status is unknown, the "
+        "create goes on", nothing, create_event(), faults={"DescribeStackResource": [Forever(Garbage())]},
+        creates=1),
     Row("create: a retried create adopts its own running job", a_running, create_event(),
         physical="A0", creates=0, running=("A0",)),
     Row("create: a retried create adopts its own initializing job", a_initializing, create_event(),
