@@ -246,6 +246,7 @@ class Held:
         self.lines: List[str] = []
         self.ids: List[str] = []
         self.receipts: List[str] = []
+        self.left: List[str] = []  # received, but no manifest line: for replay
         self.queue_url = ""
 
     @classmethod
@@ -263,9 +264,8 @@ class Held:
                 break
             for message in messages:
                 lines, message_id = manifest_lines(message["Body"])
-                if lines is None:  # not a data object a manifest can carry: published again by replay
-                    retry.aws(deadline, "sqs", "change_message_visibility", QueueUrl=queue_url,
-                              ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0)
+                if lines is None:  # not a data object a manifest can carry: made visible again for replay
+                    held.left.append(message["ReceiptHandle"])  # (not now: this loop would receive it again)
                     continue
                 held.lines.extend(lines)
                 held.ids.append(message_id)
@@ -283,9 +283,13 @@ class Held:
         return uri
 
     def delete(self, deadline: retry.Deadline) -> set[str]:
-        """Remove the collected messages from the queue; their SNS message ids."""
+        """Remove the collected messages from the queue, and make what no manifest could carry visible again
+        for ``replay``; the collected messages' SNS message ids."""
         for receipt in self.receipts:
             retry.aws(deadline, "sqs", "delete_message", QueueUrl=self.queue_url, ReceiptHandle=receipt)
+        for receipt in self.left:
+            retry.aws(deadline, "sqs", "change_message_visibility", QueueUrl=self.queue_url, ReceiptHandle=receipt,
+                      VisibilityTimeout=0)
         return {message_id for message_id in self.ids if message_id}
 
 
@@ -324,9 +328,14 @@ def manifest_lines(body: str) -> Tuple[Optional[List[str]], str]:
         return lines, message_id
     if data.get("Event") == "s3:TestEvent":
         return [], message_id
+    return [json.dumps(add_replay_id(data, message_id))], message_id
+
+
+def add_replay_id(data: Dict[str, Any], message_id: str) -> Dict[str, Any]:
+    """A data object with ``message_id`` as its deduplication id, unless it has one of its own."""
     if message_id and "dataset-objectid-attribute-name" not in data:
         data.update({"dataset-objectid-attribute-name": REPLAY_ID_KEY, REPLAY_ID_KEY: message_id})
-    return [json.dumps(data)], message_id
+    return data
 
 
 def unwrap(body: str) -> Tuple[str, str]:
@@ -414,7 +423,6 @@ def republish(deadline: retry.Deadline, topic: str, body: str, with_replay_id: b
         except ValueError:
             data = None
         if isinstance(data, dict) and "dataset-objectid-attribute-name" not in data and "Records" not in data:
-            data.update({"dataset-objectid-attribute-name": REPLAY_ID_KEY, REPLAY_ID_KEY: message_id})
-            message = json.dumps(data)
+            message = json.dumps(add_replay_id(data, message_id))
     retry.aws(deadline, "sns", "publish", TopicArn=topic, Message=message,
               MessageAttributes={REPLAYED_ATTRIBUTE: {"DataType": "String", "StringValue": "true"}})
