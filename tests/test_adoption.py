@@ -18,6 +18,7 @@ from aws_cdk import aws_sns as sns
 from streaming_labeling import StreamingLabelingJob, TaskType
 from streaming_labeling.props import Required, consolidate
 from streaming_labeling.task_types import BUILT_IN_LAMBDA_ACCOUNTS
+from streaming_labeling.validation import PropsError
 
 from . import apps
 from .conftest import ROOT
@@ -198,14 +199,11 @@ def test_a_text_job_gets_no_input_bucket_unless_asked(task_type: TaskType) -> No
     assert "ReadInputObjects" not in policy and "JobInputBucket" not in policy
 
 
-def test_input_bucket_props_without_an_input_bucket_is_a_synth_error() -> None:
+def test_input_bucket_props_without_an_input_bucket_is_an_error() -> None:
     stack = cdk.Stack(apps.new_app(), "Contradiction")
-    StreamingLabelingJob(stack, "Job", **apps.job_kwargs(TaskType.BOUNDING_BOX), create_input_bucket=False,
-                         input_bucket_props=s3.BucketProps(versioned=True))
-    app = stack.node.root
-    assert isinstance(app, cdk.App)
-    with pytest.raises(RuntimeError, match="input_bucket_props.*create_input_bucket"):
-        app.synth()
+    with pytest.raises(PropsError, match="input_bucket_props.*create_input_bucket"):
+        StreamingLabelingJob(stack, "Job", **apps.job_kwargs(TaskType.BOUNDING_BOX), create_input_bucket=False,
+                             input_bucket_props=s3.BucketProps(versioned=True))
 
 
 def test_what_each_default_job_builds_is_what_the_readme_accounts_for() -> None:

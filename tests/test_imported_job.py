@@ -24,6 +24,7 @@ from aws_cdk import aws_sns as sns
 
 from streaming_labeling import IStreamingLabelingJob, StreamingLabelingJob, TaskType, Workforce
 from streaming_labeling.encryption import account_key_policy
+from streaming_labeling.validation import PropsError
 
 from . import apps
 from .cfn import cfn_lint_findings
@@ -165,10 +166,10 @@ def _review(upstream_overrides: Dict[str, Any], **job: Any) -> None:
     ({"task_type": TaskType.TEXT_MULTI_CLASS}, {},
      "input_from: task type ADJUSTMENT_BOUNDING_BOX reviews the labels of BOUNDING_BOX"),
 ])
-def test_what_cannot_be_done_with_an_imported_job_fails_synth_naming_it(
+def test_what_cannot_be_done_with_an_imported_job_is_an_error_naming_it(
     upstream: Dict[str, Any], job: Dict[str, Any], message: str
 ) -> None:
-    with pytest.raises(RuntimeError, match=message):
+    with pytest.raises(PropsError, match=message):
         _review(upstream, **job)
 
 

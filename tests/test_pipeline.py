@@ -11,9 +11,11 @@ from aws_cdk import assertions
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sns as sns
 
 from streaming_labeling import StreamingLabelingJob, TaskType
 from streaming_labeling.encryption import account_key_policy
+from streaming_labeling.validation import PropsError
 
 from . import apps
 
@@ -104,13 +106,12 @@ def test_chaining_from_shared_and_imported_resources_works_and_says_what_it_cann
     ],
     ids=["boxes from text", "mask review from boxes", "text from images"],
 )
-def test_a_pairing_aws_does_not_support_fails_synth(downstream: TaskType, upstream: TaskType, fragment: str) -> None:
+def test_a_pairing_aws_does_not_support_is_an_error(downstream: TaskType, upstream: TaskType, fragment: str) -> None:
     app = apps.new_app()
     stack = cdk.Stack(app, "Pairing")
     first = StreamingLabelingJob(stack, "First", **apps.job_kwargs(upstream))
-    StreamingLabelingJob(stack, "Second", **apps.job_kwargs(downstream, labels=["a", "b"]), input_from=first)
-    with pytest.raises(RuntimeError) as raised:
-        app.synth()
+    with pytest.raises(PropsError) as raised:
+        StreamingLabelingJob(stack, "Second", **apps.job_kwargs(downstream, labels=["a", "b"]), input_from=first)
     assert fragment in str(raised.value)
 
 
@@ -118,10 +119,9 @@ def test_input_from_excludes_an_input_topic_of_its_own() -> None:
     app = apps.new_app()
     stack = cdk.Stack(app, "Exclusive")
     first = StreamingLabelingJob(stack, "First", **apps.job_kwargs(TaskType.BOUNDING_BOX))
-    StreamingLabelingJob(stack, "Second", **apps.job_kwargs(TaskType.ADJUSTMENT_BOUNDING_BOX), input_from=first,
-                         input_topic_props=__import__("aws_cdk.aws_sns", fromlist=["TopicProps"]).TopicProps())
-    with pytest.raises(RuntimeError, match="input_from: the job's input topic is the upstream job's output topic"):
-        app.synth()
+    with pytest.raises(PropsError, match="input_from: the job's input topic is the upstream job's output topic"):
+        StreamingLabelingJob(stack, "Second", **apps.job_kwargs(TaskType.ADJUSTMENT_BOUNDING_BOX), input_from=first,
+                             input_topic_props=sns.TopicProps())
 
 
 def test_a_chained_job_asked_for_an_input_bucket_gets_one_without_upload_wiring() -> None:

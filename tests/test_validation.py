@@ -18,12 +18,13 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 
 from streaming_labeling import StreamingLabelingJob, TaskType, Workforce
+from streaming_labeling.job_props import PROP_TYPES, with_defaults
 from streaming_labeling.validation import (
-    PROP_TYPES,
     TAG_KEY_LENGTH,
     TAG_PATTERN,
     TAG_VALUE_LENGTH,
     JobSettings,
+    PropsError,
     check_tags,
     validate_job_settings,
 )
@@ -39,14 +40,20 @@ TOKEN = cdk.CfnParameter(_TOKENS, "Text").value_as_string
 NUMBER_TOKEN = cdk.CfnParameter(_TOKENS, "Number", type="Number").value_as_number
 
 VALID = JobSettings(
-    task_type=TaskType.IMAGE_MULTI_CLASS,
-    workforce=Workforce.private(apps.WORKTEAM),
-    task_title="Which animal?",
-    task_description="Pick one",
+    props=with_defaults(dict(task_type=TaskType.IMAGE_MULTI_CLASS, workforce=Workforce.private(apps.WORKTEAM),
+                             task_title="Which animal?", task_description="Pick one", labels=["cat", "dog"])),
     labels=["cat", "dog"],
     job_name_prefix="animals",
     label_attribute_name="animals",
 )
+_DERIVED = set(JobSettings.__dataclass_fields__) - {"props"}
+
+
+def settings_with(base: JobSettings = VALID, **changes: Any) -> JobSettings:
+    """``base`` with some props and derived values changed (the rows name either)."""
+    props = {name: value for name, value in changes.items() if name not in _DERIVED}
+    derived = {name: value for name, value in changes.items() if name in _DERIVED}
+    return replace(base, props={**base.props, **props}, **derived)  # type: ignore[typeddict-item]
 
 # (case id, changes to the valid settings, fragments the one error message must contain)
 CASES: list[tuple[str, dict[str, Any], tuple[str, ...]]] = [
@@ -203,7 +210,7 @@ CASES: list[tuple[str, dict[str, Any], tuple[str, ...]]] = [
 def test_each_rule_names_the_property_the_value_and_what_is_allowed(
     changes: dict[str, Any], fragments: tuple[str, ...]
 ) -> None:
-    errors = validate_job_settings(replace(VALID, **changes))
+    errors = validate_job_settings(settings_with(**changes))
     assert len(errors) == 1, errors
     for fragment in fragments:
         assert fragment in errors[0], (fragment, errors[0])
@@ -211,14 +218,14 @@ def test_each_rule_names_the_property_the_value_and_what_is_allowed(
 
 def test_valid_settings_pass() -> None:
     assert validate_job_settings(VALID) == []
-    public = replace(VALID, workforce=Workforce.public(price_per_task_usd="0.036"))
+    public = settings_with(workforce=Workforce.public(price_per_task_usd="0.036"))
     assert validate_job_settings(public) == []
 
 
 def test_tokens_of_props_passed_through_to_the_request_are_skipped_not_guessed() -> None:
     """Values the request carries as they are: the service checks them at deploy time."""
-    settings = replace(
-        VALID, workers_per_object=NUMBER_TOKEN, max_concurrent_tasks=NUMBER_TOKEN,  # type: ignore[arg-type]
+    settings = settings_with(
+        workers_per_object=NUMBER_TOKEN, max_concurrent_tasks=NUMBER_TOKEN,  # type: ignore[arg-type]
         workforce=Workforce.private(TOKEN), task_description=TOKEN, task_keywords=[TOKEN],
         tags={TOKEN: TOKEN, "team": TOKEN}, initial_manifest_uri=f"s3://{TOKEN}/{TOKEN}",
     )
@@ -227,7 +234,7 @@ def test_tokens_of_props_passed_through_to_the_request_are_skipped_not_guessed()
 
 def test_every_prop_of_the_construct_has_a_type_rule() -> None:
     params = set(inspect.signature(StreamingLabelingJob.__init__).parameters) - {"self", "scope", "construct_id"}
-    assert params == set(PROP_TYPES) | {"labels"}  # labels: check_labels_value, a synth error
+    assert params == set(PROP_TYPES)
 
 
 # --- the construct: props in, the error out -------------------------------------------------------
@@ -379,38 +386,41 @@ def test_the_tag_character_check_is_the_models_pattern_for_every_assigned_code_p
     assert differing == []
 
 
-def test_errors_are_registered_on_the_node_and_fail_synth() -> None:
+def test_errors_are_raised_by_the_constructor_before_anything_is_built() -> None:
+    """One channel: every prop error (types, values, environments) is a PropsError from the constructor."""
     app = apps.new_app()
     stack = cdk.Stack(app, "Invalid")
-    StreamingLabelingJob(stack, "Job", **apps.job_kwargs(TaskType.IMAGE_MULTI_CLASS, workers_per_object=12))
-    with pytest.raises(Exception, match=r"workers_per_object: 12 is out of range; allowed: 1 to 9"):
-        app.synth()
+    with pytest.raises(PropsError, match=r"Invalid/Job: workers_per_object: 12 is out of range; allowed: 1 to 9"):
+        StreamingLabelingJob(stack, "Job", **apps.job_kwargs(TaskType.IMAGE_MULTI_CLASS, workers_per_object=12))
+    assert stack.node.try_find_child("Job") is None
+    with pytest.raises(ValueError):  # a PropsError is a ValueError and a TypeError
+        StreamingLabelingJob(stack, "Job", **apps.job_kwargs(TaskType.IMAGE_MULTI_CLASS, workers_per_object=12))
+    with pytest.raises(TypeError, match="workers_per_object: 'x' .a str. given; expected an int"):
+        StreamingLabelingJob(stack, "Job", **apps.job_kwargs(TaskType.IMAGE_MULTI_CLASS, workers_per_object="x"))
 
 
 def test_an_existing_resource_together_with_props_for_it_is_an_error() -> None:
     app = apps.new_app()
     stack = cdk.Stack(app, "Both")
     topic = sns.Topic(stack, "Mine")
-    StreamingLabelingJob(stack, "Job", **apps.job_kwargs(TaskType.BOUNDING_BOX), existing_input_topic=topic,
-                         input_topic_props=sns.TopicProps(display_name="x"))
-    with pytest.raises(Exception, match="existing_input_topic and input_topic_props both given"):
-        app.synth()
+    with pytest.raises(PropsError, match="existing_input_topic and input_topic_props both given"):
+        StreamingLabelingJob(stack, "Job", **apps.job_kwargs(TaskType.BOUNDING_BOX), existing_input_topic=topic,
+                             input_topic_props=sns.TopicProps(display_name="x"))
 
 
 def test_an_unsupported_region_fails_synth_and_lists_the_supported_ones() -> None:
     app = apps.new_app()
     stack = cdk.Stack(app, "Stockholm", env=cdk.Environment(account="111122223333", region="eu-north-1"))
-    StreamingLabelingJob(stack, "Job", **apps.job_kwargs(TaskType.BOUNDING_BOX))
-    with pytest.raises(Exception, match=r"no built-in task Lambdas in eu-north-1; supported regions: ap-northeast-1"):
-        app.synth()
+    with pytest.raises(PropsError, match=r"no built-in task Lambdas in eu-north-1; supported regions: ap-northeast-1"):
+        StreamingLabelingJob(stack, "Job", **apps.job_kwargs(TaskType.BOUNDING_BOX))
 
 
 def test_text_jobs_refuse_s3_event_input() -> None:
     app = apps.new_app()
     stack = cdk.Stack(app, "TextS3")
-    StreamingLabelingJob(stack, "Job", **apps.job_kwargs(TaskType.TEXT_MULTI_CLASS), send_uploads_to_input_topic=True)
-    with pytest.raises(Exception, match="send_uploads_to_input_topic"):
-        app.synth()
+    with pytest.raises(PropsError, match="send_uploads_to_input_topic"):
+        StreamingLabelingJob(stack, "Job", **apps.job_kwargs(TaskType.TEXT_MULTI_CLASS),
+                             send_uploads_to_input_topic=True)
 
 
 @pytest.mark.parametrize(
@@ -422,16 +432,16 @@ def test_text_jobs_refuse_s3_event_input() -> None:
     ],
     ids=["a string", "not strings", "a list token"],
 )
-def test_labels_that_are_not_a_list_of_strings_fail_synth_naming_labels(labels: Any, fragments: tuple[str, ...]) -> None:
+def test_labels_that_are_not_a_list_of_strings_are_an_error_naming_labels(labels: Any, fragments: tuple[str, ...]) -> None:
     app = apps.new_app()
     stack = cdk.Stack(app, "Labels")
     if labels == "TOKEN":
         labels = cdk.Fn.split(",", cdk.CfnParameter(stack, "Labels").value_as_string)
-    StreamingLabelingJob(stack, "Job", **apps.job_kwargs(TaskType.IMAGE_MULTI_CLASS, labels=labels))
-    with pytest.raises(Exception) as raised:
-        app.synth()
+    with pytest.raises(PropsError) as raised:
+        StreamingLabelingJob(stack, "Job", **apps.job_kwargs(TaskType.IMAGE_MULTI_CLASS, labels=labels))
     for fragment in fragments:
         assert fragment in str(raised.value)
+    assert "0 labels given" not in str(raised.value)  # the type is reported alone, before any rule of values
 
 
 # --- the initial manifest: validated, and readable by the job ------------------------------------------

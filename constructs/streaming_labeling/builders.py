@@ -67,19 +67,19 @@ class Permissions:
 
 def build_key(scope: Construct, plan: JobPlan) -> kms.IKey:
     props = plan.props
-    return build_encryption_key(scope, existing_key=props.existing_encryption_key,
-                                key_props=props.encryption_key_props, removal_policy=props.removal_policy)
+    return build_encryption_key(scope, existing_key=props["existing_encryption_key"],
+                                key_props=props["encryption_key_props"], removal_policy=props["removal_policy"])
 
 
 def build_topics(scope: Construct, plan: JobPlan, key: kms.IKey) -> Topics:
     """A chained job's input topic is its upstream job's output topic."""
     props = plan.props
     input_topic = plan.upstream.output_topic if plan.upstream is not None else build_topic(
-        scope, "InputTopic", prop_name="input_topic_props", existing_topic=props.existing_input_topic,
-        topic_props=props.input_topic_props, key=key,
+        scope, "InputTopic", prop_name="input_topic_props", existing_topic=props["existing_input_topic"],
+        topic_props=props["input_topic_props"], key=key,
     )
     output_topic = build_topic(scope, "OutputTopic", prop_name="output_topic_props",
-                               existing_topic=props.existing_output_topic, topic_props=props.output_topic_props,
+                               existing_topic=props["existing_output_topic"], topic_props=props["output_topic_props"],
                                key=key)
     return Topics(input=input_topic, output=output_topic, input_arn=input_topic.topic_arn,
                   output_arn=output_topic.topic_arn)
@@ -89,24 +89,24 @@ def build_buckets(scope: Construct, plan: JobPlan, key: kms.IKey, topics: Topics
                   state: StackState) -> Buckets:
     """The data buckets (the access-log bucket of the stack if one is created), and the upload notification."""
     props = plan.props
-    access_logs = props.access_logs_bucket
+    access_logs = props["access_logs_bucket"]
     if access_logs is None and plan.creates_a_bucket:
-        access_logs = AccessLogs.of(state.stack, removal_policy=props.removal_policy)
+        access_logs = AccessLogs.of(state.stack, removal_policy=props["removal_policy"])
     logs_prefix = f"{plan.prefix}-{node_addr(scope)[:8]}" if plan.creates_a_bucket else ""
     input_bucket = None
     if plan.wants_input_bucket:
         input_bucket = build_data_bucket(
-            scope, "InputBucket", prop_name="input_bucket_props", existing_bucket=props.existing_input_bucket,
-            bucket_props=props.input_bucket_props, key=key, cors=list(plan.input_cors),
+            scope, "InputBucket", prop_name="input_bucket_props", existing_bucket=props["existing_input_bucket"],
+            bucket_props=props["input_bucket_props"], key=key, cors=list(plan.input_cors),
             access_logs_bucket=access_logs, access_logs_prefix=f"{logs_prefix}/input-bucket/",
-            removal_policy=props.removal_policy,
+            removal_policy=props["removal_policy"],
             notifications_role=handler.notifications_role() if plan.uploads_published_to_input_topic else None,
         )
     output_bucket = build_data_bucket(
-        scope, "OutputBucket", prop_name="output_bucket_props", existing_bucket=props.existing_output_bucket,
-        bucket_props=props.output_bucket_props, key=key, cors=list(plan.output_cors),
+        scope, "OutputBucket", prop_name="output_bucket_props", existing_bucket=props["existing_output_bucket"],
+        bucket_props=props["output_bucket_props"], key=key, cors=list(plan.output_cors),
         access_logs_bucket=access_logs, access_logs_prefix=f"{logs_prefix}/output-bucket/",
-        removal_policy=props.removal_policy,
+        removal_policy=props["removal_policy"],
     )
     notifications: Optional[IConstruct] = None
     input_arn = input_bucket.bucket_arn if input_bucket is not None else None
@@ -141,7 +141,7 @@ def build_permissions(scope: Construct, plan: JobPlan, key: kms.IKey, topics: To
                       state: StackState) -> Permissions:
     """The execution role and its policy (the wildcards acknowledged); the role named in a managed key's policy."""
     p = state.pseudo
-    role = build_execution_role(scope, p, existing_role=plan.props.existing_role, job_name_prefix=plan.prefix)
+    role = build_execution_role(scope, p, existing_role=plan.props["existing_role"], job_name_prefix=plan.prefix)
     wiring = Wiring(  # token strings read once: each attribute read is a jsii round trip
         input_topic=topics.input_arn,
         output_topic=topics.output_arn,
@@ -176,7 +176,7 @@ class HoldingQueue:
 def build_holding_queue_of(scope: Construct, plan: JobPlan, key: kms.IKey, topics: Topics, handler: JobHandler,
                            state: StackState) -> Optional[HoldingQueue]:
     """Renewal after an idle stop: the job's holding queue, and its prefix in the stack's renewal rule."""
-    if not plan.props.renew_after_idle_stop:
+    if not plan.props["renew_after_idle_stop"]:
         return None
     queue, arn = build_holding_queue(scope, topics.input, key, state.pseudo, topic_arn=topics.input_arn)
     handler.renew_after_idle_stop(plan.prefix)
@@ -196,8 +196,8 @@ def allow_handler(plan: JobPlan, handler: JobHandler, permissions: Permissions, 
 
 def build_job_resource(scope: Construct, plan: JobPlan, stack: Stack, state: StackState, handler: JobHandler,
                        wiring: Wiring, holding_queue: Optional[HoldingQueue]) -> CustomResource:
-    task_type = plan.props.task_type
-    built_in = None if task_type.is_custom else BuiltInArns(stack, task_type, plan.props.built_in_lambda_accounts,
+    task_type = plan.props["task_type"]
+    built_in = None if task_type.is_custom else BuiltInArns(stack, task_type, plan.props["built_in_lambda_accounts"],
                                                               state)
     return CustomResource(
         scope,
@@ -216,7 +216,8 @@ def ordered_after(plan: JobPlan, buckets: Buckets) -> List[IConstruct]:
     """Bucket policies, the upload notification and the auto-delete resources of the created buckets."""
     props = plan.props
     children: List[IConstruct] = [buckets.notifications] if buckets.notifications is not None else []
-    for bucket, given in ((buckets.input, props.existing_input_bucket), (buckets.output, props.existing_output_bucket)):
+    for bucket, given in ((buckets.input, props["existing_input_bucket"]),
+                          (buckets.output, props["existing_output_bucket"])):
         if bucket is None or given is not None or not isinstance(bucket, s3.Bucket):
             continue
         policy = bucket.policy  # read once: each read is a jsii round trip

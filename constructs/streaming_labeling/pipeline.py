@@ -106,18 +106,12 @@ def check_same_environment(upstream_path: str, upstream_env: Tuple[str, str], en
     return []
 
 
-class UpstreamEnvironmentError(ValueError):
-    """``input_from`` is a job of another environment: its resources cannot be referenced from this stack."""
-
-
-def raise_for_other_environment(path: str, upstream: IConstruct, stack: Stack) -> None:
-    """Raised by the constructor, before aws-cdk-lib fails resolving a cross-environment reference."""
+def other_environment_errors(upstream: IConstruct, stack: Stack) -> List[str]:
+    """Known before anything is built: aws-cdk-lib would fail resolving a cross-environment reference."""
     upstream_stack = Stack.of(upstream)
-    errors = check_same_environment(
+    return check_same_environment(
         upstream.node.path, (upstream_stack.account, upstream_stack.region), (stack.account, stack.region)
-    )
-    if errors:
-        raise UpstreamEnvironmentError(f"StreamingLabelingJob {path}: {errors[0]}")
+    )[:1]
 
 
 def upstream_statements(

@@ -10,32 +10,29 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, List, Mapping, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, List, Optional, Tuple
 
 from aws_cdk import Duration, RemovalPolicy
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
-from aws_cdk import aws_sns as sns
 
+from .job_props import JobProps
 from .pipeline import check_chained_props, check_pairing, imported_upstream_errors
 from .regions import region_errors
 from .state import StackEnvironment
 from .storage import FULL_CORS, IMAGE_CORS
-from .task_types import InputModality, TaskType
+from .task_types import InputModality
 from .validation import (
     MAX_JOB_NAME_PREFIX_LENGTH,
     JobSettings,
     check_exclusive,
     check_input_bucket,
-    check_labels_value,
     default_label_attribute_name,
     job_durations,
     manifest_object_arn,
     validate_job_settings,
 )
-from .worker_ui import DEFAULT_VERIFICATION_CATEGORIES, LabelAttribute, LabelFileFeatures, VideoAnnotationType
-from .workforce import Workforce
+from .worker_ui import LabelFileFeatures
 
 if TYPE_CHECKING:
     from .base import IStreamingLabelingJob
@@ -47,62 +44,6 @@ def default_job_name_prefix(construct_id: str) -> str:
     """``"Animals Job"`` -> ``"animals-job"``: the id, in the job-name alphabet."""
     slug = re.sub(r"[^a-z0-9]+", "-", construct_id.lower()).strip("-")
     return slug[:MAX_JOB_NAME_PREFIX_LENGTH].strip("-") or "labeling-job"
-
-
-@dataclass(frozen=True)
-class JobProps:
-    """The constructor's keyword arguments, as given (documented on ``StreamingLabelingJob``)."""
-
-    task_type: TaskType
-    workforce: Workforce
-    task_title: str
-    task_description: str
-    labels: Optional[Sequence[str]] = None
-    instructions: Optional[str] = None
-    full_instructions: Optional[str] = None
-    exclusion_category: Optional[str] = None
-    verification_categories: Sequence[str] = DEFAULT_VERIFICATION_CATEGORIES
-    label_attributes: Optional[Mapping[str, Sequence[LabelAttribute]]] = None
-    global_label_attributes: Optional[Sequence[LabelAttribute]] = None
-    frame_attributes: Optional[Sequence[LabelAttribute]] = None
-    annotation_type: Optional[VideoAnnotationType] = None
-    locked_labels: Optional[Sequence[str]] = None
-    task_keywords: Optional[Sequence[str]] = None
-    workers_per_object: int = 1
-    task_time_limit: Optional[Duration] = None
-    task_availability_lifetime: Optional[Duration] = None
-    max_concurrent_tasks: Optional[int] = None
-    label_attribute_name: Optional[str] = None
-    source_label_attribute_name: Optional[str] = None
-    input_from: Optional[IStreamingLabelingJob] = None
-    job_name_prefix: Optional[str] = None
-    initial_manifest_uri: Optional[str] = None
-    tags: Optional[Mapping[str, str]] = None
-    send_uploads_to_input_topic: Optional[bool] = None
-    create_input_bucket: Optional[bool] = None
-    removal_policy: RemovalPolicy = RemovalPolicy.RETAIN
-    renew_after_idle_stop: bool = True
-    existing_input_topic: Optional[sns.ITopic] = None
-    input_topic_props: Optional[sns.TopicProps] = None
-    existing_output_topic: Optional[sns.ITopic] = None
-    output_topic_props: Optional[sns.TopicProps] = None
-    existing_input_bucket: Optional[s3.IBucket] = None
-    input_bucket_props: Optional[s3.BucketProps] = None
-    existing_output_bucket: Optional[s3.IBucket] = None
-    output_bucket_props: Optional[s3.BucketProps] = None
-    existing_encryption_key: Optional[kms.IKey] = None
-    encryption_key_props: Optional[kms.KeyProps] = None
-    existing_role: Optional[iam.IRole] = None
-    access_logs_bucket: Optional[s3.IBucket] = None
-    built_in_lambda_accounts: Optional[Mapping[str, str]] = None
-
-    @staticmethod
-    def of(arguments: Mapping[str, Any]) -> JobProps:
-        """From the constructor's ``locals()``: its keyword arguments, less ``self``, the scope and the id."""
-        return JobProps(**{name: value for name, value in arguments.items() if name in _FIELDS})
-
-
-_FIELDS = frozenset(JobProps.__dataclass_fields__)
 
 
 @dataclass(frozen=True)
@@ -136,32 +77,20 @@ def _settings(props: JobProps, env: StackEnvironment, *, labels: List[str], job_
               label_attribute_name: str, source_label_attribute_name: Optional[str], time_limit: int,
               availability: Optional[int]) -> JobSettings:
     return JobSettings(
-        task_type=props.task_type,
-        workforce=props.workforce,
-        task_title=props.task_title,
-        task_description=props.task_description,
+        props=props,
         labels=labels,
         job_name_prefix=job_name_prefix,
         label_attribute_name=label_attribute_name,
-        workers_per_object=props.workers_per_object,
+        source_label_attribute_name=source_label_attribute_name,
         task_time_limit_seconds=time_limit,
         task_availability_lifetime_seconds=availability,
-        max_concurrent_tasks=props.max_concurrent_tasks,
-        task_keywords=props.task_keywords,
-        initial_manifest_uri=props.initial_manifest_uri,
-        source_label_attribute_name=source_label_attribute_name,
-        tags=dict(props.tags or {}),
         region=None if env.region_is_token else env.region,
-        instructions=props.instructions,
-        full_instructions=props.full_instructions,
-        exclusion_category=props.exclusion_category,
-        verification_categories=tuple(props.verification_categories),
         features=LabelFileFeatures(
-            label_attributes=MappingProxyType(dict(props.label_attributes or {})),
-            global_label_attributes=tuple(props.global_label_attributes or ()),
-            frame_attributes=tuple(props.frame_attributes or ()),
-            annotation_type=props.annotation_type,
-            locked_labels=tuple(props.locked_labels or ()),
+            label_attributes=MappingProxyType(dict(props["label_attributes"] or {})),
+            global_label_attributes=tuple(props["global_label_attributes"] or ()),
+            frame_attributes=tuple(props["frame_attributes"] or ()),
+            annotation_type=props["annotation_type"],
+            locked_labels=tuple(props["locked_labels"] or ()),
         ),
     )
 
@@ -169,12 +98,11 @@ def _settings(props: JobProps, env: StackEnvironment, *, labels: List[str], job_
 def resolve_plan(construct_id: str, props: JobProps, env: StackEnvironment, *,
                  imported_upstream: bool = False) -> JobPlan:
     """The plan of one job; ``imported_upstream``: ``input_from`` came from ``from_job_attributes``."""
-    task_type, upstream = props.task_type, props.input_from
-    label_errors = check_labels_value(props.labels)
-    labels = list(props.labels) if isinstance(props.labels, (list, tuple)) and not label_errors else []
+    task_type, upstream = props["task_type"], props["input_from"]
+    labels = list(props["labels"] or ())
     labels_given = bool(labels)
-    source_label_attribute_name = props.source_label_attribute_name
-    errors = list(label_errors)
+    source_label_attribute_name = props["source_label_attribute_name"]
+    errors: List[str] = []
     if upstream is not None:  # what input_from supplies
         if not labels and task_type.is_adjustment_or_verification:
             labels = list(upstream.labels)
@@ -183,51 +111,50 @@ def resolve_plan(construct_id: str, props: JobProps, env: StackEnvironment, *,
         if imported_upstream:
             errors += imported_upstream_errors(
                 upstream.node.path, task_type, upstream.task_type, labels_given=labels_given,
-                upstream_labels=upstream.labels, source_label_attribute_name=props.source_label_attribute_name,
+                upstream_labels=upstream.labels, source_label_attribute_name=props["source_label_attribute_name"],
                 upstream_label_attribute_name=upstream.label_attribute_name,
             )
-    job_name_prefix = (props.job_name_prefix if props.job_name_prefix is not None
+    job_name_prefix = (props["job_name_prefix"] if props["job_name_prefix"] is not None
                        else default_job_name_prefix(construct_id))
-    label_attribute_name = (props.label_attribute_name if props.label_attribute_name is not None
+    label_attribute_name = (props["label_attribute_name"] if props["label_attribute_name"] is not None
                             else default_label_attribute_name(job_name_prefix, task_type))
     time_limit, availability, duration_errors = job_durations(
-        props.task_time_limit or DEFAULT_TASK_TIME_LIMIT, props.task_availability_lifetime
+        props["task_time_limit"] or DEFAULT_TASK_TIME_LIMIT, props["task_availability_lifetime"]
     )
     settings = _settings(props, env, labels=labels, job_name_prefix=job_name_prefix,
                          label_attribute_name=label_attribute_name,
                          source_label_attribute_name=source_label_attribute_name, time_limit=time_limit,
                          availability=availability)
-    create_input_bucket = props.create_input_bucket
+    create_input_bucket = props["create_input_bucket"]
     if create_input_bucket is None:  # a chained job's objects live in the upstream job's buckets
         create_input_bucket = task_type.accepts_s3_event_input and upstream is None
-    send_uploads = props.send_uploads_to_input_topic
+    send_uploads = props["send_uploads_to_input_topic"]
     if send_uploads is None:  # a chained job's input topic is the upstream job's
-        send_uploads = (task_type.accepts_s3_event_input and props.existing_input_bucket is None
+        send_uploads = (task_type.accepts_s3_event_input and props["existing_input_bucket"] is None
                         and bool(create_input_bucket) and upstream is None)
-    errors += duration_errors + validate_job_settings(settings) + check_exclusive([
-        ("existing_input_topic", props.existing_input_topic, "input_topic_props", props.input_topic_props),
-        ("existing_output_topic", props.existing_output_topic, "output_topic_props", props.output_topic_props),
-        ("existing_input_bucket", props.existing_input_bucket, "input_bucket_props", props.input_bucket_props),
-        ("existing_output_bucket", props.existing_output_bucket, "output_bucket_props", props.output_bucket_props),
-        ("existing_encryption_key", props.existing_encryption_key, "encryption_key_props",
-         props.encryption_key_props),
+    errors += duration_errors + validate_job_settings(settings) + check_exclusive(props, [
+        ("existing_input_topic", "input_topic_props"),
+        ("existing_output_topic", "output_topic_props"),
+        ("existing_input_bucket", "input_bucket_props"),
+        ("existing_output_bucket", "output_bucket_props"),
+        ("existing_encryption_key", "encryption_key_props"),
     ])
     errors += check_input_bucket(
         task_type,
         create_input_bucket=create_input_bucket,
-        existing_input_bucket=props.existing_input_bucket is not None,
-        input_bucket_props=props.input_bucket_props is not None,
+        existing_input_bucket=props["existing_input_bucket"] is not None,
+        input_bucket_props=props["input_bucket_props"] is not None,
         send_uploads_to_input_topic=send_uploads,
     )
     errors += check_chained_props(
-        input_from=upstream, existing_input_topic=props.existing_input_topic,
-        input_topic_props=props.input_topic_props, send_uploads_to_input_topic=send_uploads,
+        input_from=upstream, existing_input_topic=props["existing_input_topic"],
+        input_topic_props=props["input_topic_props"], send_uploads_to_input_topic=send_uploads,
     )
     if upstream is not None and upstream.task_type is not None:
         errors += check_pairing(task_type, upstream.task_type)
     if not task_type.is_custom:
-        errors += region_errors(None if env.region_is_token else env.region, props.built_in_lambda_accounts)
-    wants_input_bucket = props.existing_input_bucket is not None or bool(create_input_bucket)
+        errors += region_errors(None if env.region_is_token else env.region, props["built_in_lambda_accounts"])
+    wants_input_bucket = props["existing_input_bucket"] is not None or bool(create_input_bucket)
     full_cors = task_type.needs_full_cors
     return JobPlan(
         props=props,
@@ -238,17 +165,17 @@ def resolve_plan(construct_id: str, props: JobProps, env: StackEnvironment, *,
         label_attribute_name=label_attribute_name,
         upstream=upstream,
         wants_input_bucket=wants_input_bucket,
-        creates_a_bucket=props.existing_output_bucket is None or (
-            wants_input_bucket and props.existing_input_bucket is None),
+        creates_a_bucket=props["existing_output_bucket"] is None or (
+            wants_input_bucket and props["existing_input_bucket"] is None),
         uploads_published_to_input_topic=(wants_input_bucket and bool(send_uploads)
                                           and task_type.accepts_s3_event_input),
-        destroy=props.removal_policy == RemovalPolicy.DESTROY,
-        imported_key=(props.existing_encryption_key is not None
-                      and not isinstance(props.existing_encryption_key, kms.Key)),
+        destroy=props["removal_policy"] == RemovalPolicy.DESTROY,
+        imported_key=(props["existing_encryption_key"] is not None
+                      and not isinstance(props["existing_encryption_key"], kms.Key)),
         input_cors=(FULL_CORS,) if full_cors else (IMAGE_CORS,),
         output_cors=(FULL_CORS,) if full_cors else (),
         upstream_cors=None if task_type.modality is InputModality.TEXT else (FULL_CORS if full_cors else IMAGE_CORS),
-        manifest_object_arn=manifest_object_arn(env.pseudo.partition, props.initial_manifest_uri),
+        manifest_object_arn=manifest_object_arn(env.pseudo.partition, props["initial_manifest_uri"]),
         invoked_function_arns=tuple(
             arn for arn in (task_type.custom_pre_annotation_lambda_arn, task_type.custom_consolidation_lambda_arn)
             if arn

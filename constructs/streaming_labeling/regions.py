@@ -52,7 +52,6 @@ class BuiltInArns:
         self.task_type = task_type
         state = state or StackState.of(stack)
         env = state.env
-        self.errors: List[str] = region_errors(None if env.region_is_token else env.region, self.accounts)
         if env.region_is_token:
             self._region = env.pseudo.region
             self._account = self._account_lookup(stack, state)

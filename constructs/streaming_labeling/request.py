@@ -58,27 +58,27 @@ def create_labeling_job_request(
     human_task: Dict[str, Any] = {
         "WorkteamArn": workforce.workteam_arn,
         "PreHumanTaskLambdaArn": pre_arn,
-        "TaskTitle": settings.task_title,
-        "TaskDescription": settings.task_description,
-        "NumberOfHumanWorkersPerDataObject": settings.workers_per_object,
+        "TaskTitle": settings.props["task_title"],
+        "TaskDescription": settings.props["task_description"],
+        "NumberOfHumanWorkersPerDataObject": settings.props["workers_per_object"],
         "TaskTimeLimitInSeconds": settings.task_time_limit_seconds,
         "AnnotationConsolidationConfig": {"AnnotationConsolidationLambdaArn": acs_arn},
     }
     if built_in is not None and task_type.uses_built_in_ui:
         human_task["UiConfig"] = {"HumanTaskUiArn": built_in.human_task_ui_arn}
-    if settings.task_keywords:
-        human_task["TaskKeywords"] = list(settings.task_keywords)
+    if settings.props["task_keywords"]:
+        human_task["TaskKeywords"] = list(settings.props["task_keywords"])
     if settings.task_availability_lifetime_seconds is not None:
         human_task["TaskAvailabilityLifetimeInSeconds"] = settings.task_availability_lifetime_seconds
-    if settings.max_concurrent_tasks is not None:
-        human_task["MaxConcurrentTaskCount"] = settings.max_concurrent_tasks
+    if settings.props["max_concurrent_tasks"] is not None:
+        human_task["MaxConcurrentTaskCount"] = settings.props["max_concurrent_tasks"]
     price = workforce.public_task_price()
     if price is not None:
         human_task["PublicWorkforceTaskPrice"] = price
 
     data_source: Dict[str, Any] = {"SnsDataSource": {"SnsTopicArn": wiring.input_topic}}
-    if settings.initial_manifest_uri:
-        data_source["S3DataSource"] = {"ManifestS3Uri": settings.initial_manifest_uri}
+    if settings.props["initial_manifest_uri"]:
+        data_source["S3DataSource"] = {"ManifestS3Uri": settings.props["initial_manifest_uri"]}
     input_config: Dict[str, Any] = {"DataSource": data_source}
     if workforce.content_classifiers:
         input_config["DataAttributes"] = {
@@ -95,7 +95,7 @@ def create_labeling_job_request(
         "RoleArn": wiring.role,
         "HumanTaskConfig": human_task,
     }
-    tags = dict(settings.tags)
+    tags = dict(settings.props["tags"] or {})
     if wiring.input_bucket_name is not None:
         tags[INPUT_BUCKET_TAG] = wiring.input_bucket_name
     if tags:
@@ -129,20 +129,20 @@ def custom_resource_properties(
         properties["LabelCategoryConfig"] = label_category_config(
             task_type,
             labels,
-            header=settings.task_title,
-            short_instructions=settings.instructions,
-            full_instructions=settings.full_instructions,
+            header=settings.props["task_title"],
+            short_instructions=settings.props["instructions"],
+            full_instructions=settings.props["full_instructions"],
             audit_label_attribute_name=settings.source_label_attribute_name,
             features=settings.features,
         )
     template = worker_template(
         task_type,
-        header=settings.task_title,
-        short_instructions=settings.instructions,
-        full_instructions=settings.full_instructions,
+        header=settings.props["task_title"],
+        short_instructions=settings.props["instructions"],
+        full_instructions=settings.props["full_instructions"],
         source_label_attribute_name=settings.source_label_attribute_name,
-        exclusion_category=settings.exclusion_category,
-        verification_categories=settings.verification_categories,
+        exclusion_category=settings.props["exclusion_category"],
+        verification_categories=settings.props["verification_categories"],
     )
     if template is not None:
         properties["UiTemplate"] = template

@@ -13,12 +13,9 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Callable, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import TYPE_CHECKING, Any, Callable, List, Mapping, Optional, Sequence, Tuple, Union
 
-from aws_cdk import Duration, RemovalPolicy, Token
-from aws_cdk import aws_kms as kms
-from aws_cdk import aws_s3 as s3
-from aws_cdk import aws_sns as sns
+from aws_cdk import Duration, Token
 
 from .conventions import LIBRARY_TAGS, RESERVED_TAG_PREFIX
 from .task_types import InputModality, TaskType
@@ -27,10 +24,12 @@ from .worker_ui import (
     SUPPORTS_EXCLUSION_CATEGORY,
     LabelAttribute,
     LabelFileFeatures,
-    VideoAnnotationType,
     uses_frame_label_file,
 )
 from .workforce import ContentClassifier, Workforce, WorkforceKind
+
+if TYPE_CHECKING:
+    from .job_props import JobProps
 
 # Hash suffix appended to the prefix at deploy time: "-" + 12 hex characters.
 JOB_NAME_HASH_LENGTH = 12
@@ -64,32 +63,33 @@ MIN_PUBLIC_PRICE_USD = 0.012
 MAX_PUBLIC_PRICE_USD = 1.2
 
 
-@dataclass
+@dataclass(frozen=True)
 class JobSettings:
-    """The job-level props of StreamingLabelingJob, in plain values (seconds, not Durations)."""
+    """A job's props as declared and resolved (``job_props.py``), and the values the plan derives from them."""
 
-    task_type: TaskType
-    workforce: Workforce
-    task_title: str
-    task_description: str
+    props: JobProps
     labels: Sequence[str]
     job_name_prefix: str
     label_attribute_name: str
-    workers_per_object: int = 1
+    source_label_attribute_name: Optional[str] = None
     task_time_limit_seconds: int = DEFAULT_TASK_TIME_LIMIT_SECONDS
     task_availability_lifetime_seconds: Optional[int] = None
-    max_concurrent_tasks: Optional[int] = None
-    task_keywords: Optional[Sequence[str]] = None
-    initial_manifest_uri: Optional[str] = None
-    source_label_attribute_name: Optional[str] = None
-    tags: Mapping[str, str] = field(default_factory=dict)
     #: The stack's region when it is known at synth time (None for environment-agnostic stacks).
     region: Optional[str] = None
-    instructions: Optional[str] = None
-    full_instructions: Optional[str] = None
-    exclusion_category: Optional[str] = None
-    verification_categories: Sequence[str] = DEFAULT_VERIFICATION_CATEGORIES
     features: LabelFileFeatures = field(default_factory=LabelFileFeatures)
+
+    @property
+    def task_type(self) -> TaskType:
+        return self.props["task_type"]
+
+    @property
+    def workforce(self) -> Workforce:
+        return self.props["workforce"]
+
+    def value(self, prop: str) -> Any:
+        """A prop's value for a message: what the plan derived from it, else as given."""
+        derived = self.__dataclass_fields__.get(prop)
+        return getattr(self, prop) if derived is not None else self.props.get(prop)
 
 
 _STRING_TOKEN = re.compile(r"\$\{Token\[|#\{Token\[")
@@ -119,7 +119,7 @@ def _range(prop: str, value: Optional[int], low: int, high: int, unit: str = "")
     return []
 
 
-# --- types: what each prop of StreamingLabelingJob takes, checked before anything uses a value ---
+# --- types: the checks a prop's declaration (``job_props.py``) names, run before anything uses a value ---
 
 #: A prop's check: None when the value has the expected type, else a detail (may be "") for the message.
 TypeCheck = Callable[[Any], Optional[str]]
@@ -132,11 +132,11 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, int) or (isinstance(value, float) and Token.is_unresolved(value))
 
 
-def _instance(*types: type) -> TypeCheck:
+def instance_of(*types: type) -> TypeCheck:
     return lambda value: None if isinstance(value, types) else ""
 
 
-def _integer(value: Any) -> Optional[str]:
+def integer(value: Any) -> Optional[str]:
     if _is_int(value):
         return None
     if isinstance(value, str) and value.strip().lstrip("-").isdigit():
@@ -148,144 +148,98 @@ def _example_list(value: str) -> str:
     return f", e.g. {[part.strip() for part in value.split(',') if part.strip()] or [value]!r}"
 
 
-def _sequence_of(item: type, item_name: str) -> TypeCheck:
+def sequence_of(item: type, item_name: str) -> TypeCheck:
     def check(value: Any) -> Optional[str]:
         if isinstance(value, str):
             return _example_list(value) if item is str else ""
         if not isinstance(value, (list, tuple)):
             return ""
         wrong = [member for member in value if not isinstance(member, item)]
-        return f" ({wrong[0]!r} is {_a(type(wrong[0]).__name__)}, not {_a(item_name)})" if wrong else None
+        return f" ({wrong[0]!r} is {article(type(wrong[0]).__name__)}, not {article(item_name)})" if wrong else None
     return check
 
 
-def _string_map(value: Any) -> Optional[str]:
+def string_map(value: Any) -> Optional[str]:
     if not isinstance(value, Mapping):
         return ""
     for key, member in value.items():
         if not isinstance(key, str):
-            return f" (key {key!r} is {_a(type(key).__name__)}, not a str)"
+            return f" (key {key!r} is {article(type(key).__name__)}, not a str)"
         if not isinstance(member, str):
-            return f" (the value of {key!r} is {member!r}, {_a(type(member).__name__)}, not a str)"
+            return f" (the value of {key!r} is {member!r}, {article(type(member).__name__)}, not a str)"
     return None
 
 
-def _attribute_map(value: Any) -> Optional[str]:
+def attribute_map(value: Any) -> Optional[str]:
     if not isinstance(value, Mapping):
         return ""
     for key, member in value.items():
-        detail = _sequence_of(LabelAttribute, "LabelAttribute")(member)
+        detail = sequence_of(LabelAttribute, "LabelAttribute")(member)
         if not isinstance(key, str) or detail is not None:
             return f" (entry {key!r})"
     return None
 
 
-def _duck(attribute: str) -> TypeCheck:
+def has_attribute(attribute: str) -> TypeCheck:
     """jsii interfaces (ITopic, IBucket, ...) are protocols that isinstance cannot check: their ARN attribute."""
     return lambda value: None if hasattr(value, attribute) and not isinstance(value, str) else ""
 
 
-def _job(value: Any) -> Optional[str]:
-    from .base import StreamingLabelingJobBase  # base.py imports this module's importers
-
-    return None if isinstance(value, StreamingLabelingJobBase) else ""
+def labels_value(value: Any) -> Optional[str]:
+    """``labels`` gets its own wording (``check_labels_value``), with the other rules of its value."""
+    return None
 
 
 @dataclass(frozen=True)
 class PropType:
+    """What a prop takes, for the type check: ``nullable``: None means "not given" (the default applies)."""
+
     expected: str
     check: TypeCheck
-    required: bool = False
+    nullable: bool = True
 
 
-_STR_LIST = "a list of str"
-_ATTRIBUTES = "a list of LabelAttribute, e.g. [LabelAttribute('color', enum=['red', 'blue'])]"
-_DURATION = "a Duration, e.g. Duration.minutes(5)"
-
-#: Every prop of StreamingLabelingJob but ``labels`` (see ``check_labels_value``): the type it takes.
-PROP_TYPES: Mapping[str, PropType] = MappingProxyType({
-    "task_type": PropType("a TaskType, e.g. TaskType.BOUNDING_BOX or TaskType.custom(...)",
-                          _instance(TaskType), required=True),
-    "workforce": PropType("a Workforce, e.g. Workforce.private('arn:aws:sagemaker:...:workteam/private-crowd/...')",
-                          _instance(Workforce), required=True),
-    "task_title": PropType("a str", _instance(str), required=True),
-    "task_description": PropType("a str", _instance(str), required=True),
-    "instructions": PropType("a str or TrustedHtml", _instance(str)),
-    "full_instructions": PropType("a str or TrustedHtml", _instance(str)),
-    "exclusion_category": PropType("a str", _instance(str)),
-    "verification_categories": PropType(_STR_LIST, _sequence_of(str, "str")),
-    "label_attributes": PropType("a mapping of label (str) to a list of LabelAttribute", _attribute_map),
-    "global_label_attributes": PropType(_ATTRIBUTES, _sequence_of(LabelAttribute, "LabelAttribute")),
-    "frame_attributes": PropType(_ATTRIBUTES, _sequence_of(LabelAttribute, "LabelAttribute")),
-    "annotation_type": PropType("a VideoAnnotationType, e.g. VideoAnnotationType.POLYGON",
-                                _instance(VideoAnnotationType)),
-    "locked_labels": PropType(_STR_LIST, _sequence_of(str, "str")),
-    "task_keywords": PropType(_STR_LIST, _sequence_of(str, "str")),
-    "workers_per_object": PropType("an int", _integer, required=True),
-    "task_time_limit": PropType(_DURATION, _instance(Duration)),
-    "task_availability_lifetime": PropType("a Duration, e.g. Duration.hours(12)", _instance(Duration)),
-    "max_concurrent_tasks": PropType("an int", _integer),
-    "label_attribute_name": PropType("a str", _instance(str)),
-    "source_label_attribute_name": PropType("a str", _instance(str)),
-    "input_from": PropType("a StreamingLabelingJob (the upstream job, or one of from_job_attributes)",
-                          _job),
-    "job_name_prefix": PropType("a str", _instance(str)),
-    "initial_manifest_uri": PropType("a str, e.g. 's3://my-bucket/manifests/start.manifest'", _instance(str)),
-    "tags": PropType("a mapping of str to str, e.g. {'team': 'vision'}", _string_map),
-    "send_uploads_to_input_topic": PropType("a bool", _instance(bool)),
-    "create_input_bucket": PropType("a bool", _instance(bool)),
-    "renew_after_idle_stop": PropType("a bool", _instance(bool)),
-    "removal_policy": PropType("a RemovalPolicy, e.g. RemovalPolicy.DESTROY", _instance(RemovalPolicy),
-                               required=True),
-    "existing_input_topic": PropType("an sns.ITopic", _duck("topic_arn")),
-    "input_topic_props": PropType("an sns.TopicProps", _instance(sns.TopicProps)),
-    "existing_output_topic": PropType("an sns.ITopic", _duck("topic_arn")),
-    "output_topic_props": PropType("an sns.TopicProps", _instance(sns.TopicProps)),
-    "existing_input_bucket": PropType("an s3.IBucket", _duck("bucket_arn")),
-    "input_bucket_props": PropType("an s3.BucketProps", _instance(s3.BucketProps)),
-    "existing_output_bucket": PropType("an s3.IBucket", _duck("bucket_arn")),
-    "output_bucket_props": PropType("an s3.BucketProps", _instance(s3.BucketProps)),
-    "existing_encryption_key": PropType("a kms.IKey", _duck("key_arn")),
-    "encryption_key_props": PropType("a kms.KeyProps", _instance(kms.KeyProps)),
-    "existing_role": PropType("an iam.IRole", _duck("role_arn")),
-    "access_logs_bucket": PropType("an s3.IBucket", _duck("bucket_arn")),
-    "built_in_lambda_accounts": PropType("a mapping of region to account (str to str)", _string_map),
-})
-
-
-def _a(noun: str) -> str:
+def article(noun: str) -> str:
     return ("an " if noun[:1].lower() in "aeiou" else "a ") + noun
 
 
-def _shown(value: Any) -> str:
+def shown(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def check_prop_types(props: Mapping[str, Any]) -> List[str]:
+def check_prop_types(values: Mapping[str, Any], types: Mapping[str, PropType]) -> List[str]:
     """One message per prop whose value is not of the type the prop takes: the prop, the value, the type."""
     errors: List[str] = []
-    for prop, value in props.items():
-        rule = PROP_TYPES.get(prop)
-        if rule is None or (value is None and not rule.required):
+    for prop, value in values.items():
+        rule = types.get(prop)
+        if rule is None or (value is None and rule.nullable):
             continue
         detail = None if value is None else rule.check(value)
         if value is None or detail is not None:
-            given = "None" if value is None else f"{_shown(value)} ({_a(type(value).__name__)})"
+            given = "None" if value is None else f"{shown(value)} ({article(type(value).__name__)})"
             errors.append(f"{prop}: {given} given; expected {rule.expected}{detail or ''}")
     return errors
 
 
-class PropTypeError(TypeError):
-    """Props of a type the construct cannot use; raised by the constructor, before anything is built."""
+class PropsError(TypeError, ValueError):
+    """Props the construct cannot build: every message names the prop, the value given and what is allowed.
+
+    Raised by the constructor before anything is built. A ``TypeError`` (wrong types, unknown or missing
+    props) and a ``ValueError`` (wrong values), so that either ``except`` catches it.
+    """
 
 
-def raise_for_prop_types(path: Union[str, Callable[[], str]], props: Mapping[str, Any]) -> None:
-    """``path``: the construct's path, or what returns it (read only for the error: a jsii round trip)."""
-    errors = check_prop_types(props)
+#: The name of this error before every prop error took one channel: props of the wrong type.
+PropTypeError = PropsError
+
+
+def raise_for_errors(path: Union[str, Callable[[], str]], errors: Sequence[str]) -> None:
+    """The one channel of the props' errors. ``path``: the construct's path, or what returns it (read only
+    for the error: a jsii round trip)."""
     if errors:
-        shown = path if isinstance(path, str) else path()
-        raise PropTypeError(f"StreamingLabelingJob {shown}: " + "\n  ".join(errors))
+        where = path if isinstance(path, str) else path()
+        raise PropsError(f"StreamingLabelingJob {where}: " + "\n  ".join(errors))
 
 
 # --- values that must be known at synth time --------------------------------------------------
@@ -308,13 +262,13 @@ SYNTH_TIME_PROPS: Mapping[str, str] = MappingProxyType({
 
 
 def synth_time_error(prop: str, value: Any, reason: str) -> str:
-    return f"{prop}: must be known at synth time (got a token, {_shown(value)}); {reason}"
+    return f"{prop}: must be known at synth time (got a token, {shown(value)}); {reason}"
 
 
 def check_known_at_synth(settings: JobSettings) -> List[str]:
     errors: List[str] = []
     for prop, reason in SYNTH_TIME_PROPS.items():
-        value = getattr(settings, prop)
+        value = settings.value(prop)
         if prop == "label_attribute_name" and _derived_from_token_prefix(settings):
             continue  # the prefix is reported
         values = value if isinstance(value, (list, tuple)) else [value]
@@ -579,11 +533,11 @@ def check_manifest_uri(uri: Optional[str]) -> List[str]:
         return []
     expected = "expected s3://<bucket>/<key> of the manifest object, e.g. 's3://my-bucket/manifests/start.manifest'"
     if not uri.startswith("s3://") and not _known(uri):
-        return [f"initial_manifest_uri: must be known at synth time (got a token, {_shown(uri)}); the execution "
+        return [f"initial_manifest_uri: must be known at synth time (got a token, {shown(uri)}); the execution "
                 f"role is granted read on the manifest object, so give s3://<bucket>/<key> (the bucket and the "
                 f"key may each be a token)"]
     if _MANIFEST_URI.match(uri) is None:
-        return [f"initial_manifest_uri: {_shown(uri)} is not an S3 object URI; {expected}"]
+        return [f"initial_manifest_uri: {shown(uri)} is not an S3 object URI; {expected}"]
     if _known(uri) and len(uri) > MAX_S3_URI_LENGTH:
         return [f"initial_manifest_uri: {len(uri)} characters given; allowed: at most {MAX_S3_URI_LENGTH}"]
     return []
@@ -614,10 +568,10 @@ def validate_job_settings(settings: JobSettings) -> List[str]:
         )
     if not task_type.is_custom:
         errors += check_labels(settings.labels, task_type)
-    errors += check_text("task_title", settings.task_title, 1, 128, _TITLE)
-    errors += check_text("task_description", settings.task_description, 1, 255)
-    errors += check_keywords(settings.task_keywords)
-    errors += _range("workers_per_object", settings.workers_per_object, 1, 9)
+    errors += check_text("task_title", settings.props["task_title"], 1, 128, _TITLE)
+    errors += check_text("task_description", settings.props["task_description"], 1, 255)
+    errors += check_keywords(settings.props["task_keywords"])
+    errors += _range("workers_per_object", settings.props["workers_per_object"], 1, 9)
     errors += _range(
         "task_time_limit",
         settings.task_time_limit_seconds,
@@ -635,21 +589,21 @@ def validate_job_settings(settings: JobSettings) -> List[str]:
         max_availability,
         " seconds",
     )
-    errors += _range("max_concurrent_tasks", settings.max_concurrent_tasks, 1, 5000)
+    errors += _range("max_concurrent_tasks", settings.props["max_concurrent_tasks"], 1, 5000)
     errors += check_workforce(settings.workforce, task_type, settings.region)
     errors += check_review_source(settings)
     errors += check_worker_ui(settings)
-    errors += check_manifest_uri(settings.initial_manifest_uri)
-    errors += check_tags(settings.tags)
+    errors += check_manifest_uri(settings.props["initial_manifest_uri"])
+    errors += check_tags(settings.props["tags"] or {})
     return errors
 
 
-def check_exclusive(pairs: Sequence[tuple[str, Any, str, Any]]) -> List[str]:
+def check_exclusive(props: Mapping[str, Any], pairs: Sequence[Tuple[str, str]]) -> List[str]:
     """``existing_x`` and ``x_props`` configure the same resource: at most one of them."""
     return [
-        f"{existing_name} and {props_name} both given; pass either your own resource or props for a new one"
-        for existing_name, existing, props_name, props in pairs
-        if existing is not None and props is not None
+        f"{existing} and {new} both given; pass either your own resource or props for a new one"
+        for existing, new in pairs
+        if props.get(existing) is not None and props.get(new) is not None
     ]
 
 
@@ -726,14 +680,14 @@ def check_worker_ui(settings: JobSettings) -> List[str]:
     """Worker-UI and label-file props are allowed only for the task types AWS supports them for."""
     task_type, features, labels = settings.task_type, settings.features, list(settings.labels)
     errors: List[str] = []
-    if settings.exclusion_category is not None and task_type.name not in SUPPORTS_EXCLUSION_CATEGORY:
+    if settings.props["exclusion_category"] is not None and task_type.name not in SUPPORTS_EXCLUSION_CATEGORY:
         errors.append(f"exclusion_category: not supported for task type {task_type.name}; allowed task types: "
                       f"{', '.join(sorted(SUPPORTS_EXCLUSION_CATEGORY))}")
-    if tuple(settings.verification_categories) != DEFAULT_VERIFICATION_CATEGORIES:
+    if tuple(settings.props["verification_categories"]) != DEFAULT_VERIFICATION_CATEGORIES:
         if not task_type.name.startswith("VERIFICATION_"):
             errors.append(f"verification_categories: not supported for task type {task_type.name}; allowed task "
                           f"types: {_types(lambda t: t.name.startswith('VERIFICATION_'))}")
-        elif len(settings.verification_categories) < 2:
+        elif len(settings.props["verification_categories"]) < 2:
             errors.append("verification_categories: at least 2 choices; allowed: 2 to 10")
     if (features.label_attributes or features.global_label_attributes) and not _supports_label_attributes(task_type):
         errors.append(f"label_attributes: not supported for task type {task_type.name}; allowed task types: "
@@ -766,11 +720,11 @@ def check_worker_ui(settings: JobSettings) -> List[str]:
             if _known(label) and len(label) > 16:
                 errors.append(f"labels: {label!r} has {len(label)} characters; allowed for task type "
                               f"{task_type.name}: 1 to 16")
-        short = settings.instructions or settings.task_title
+        short = settings.props["instructions"] or settings.props["task_title"]
         if _known(short) and len(short) >= 255:
             errors.append(f"instructions: {len(short)} characters; allowed for task type {task_type.name}: "
                           "under 255")
-        full = settings.full_instructions
+        full = settings.props["full_instructions"]
         if full is not None and _known(full) and len(full) >= 2048:
             errors.append(f"full_instructions: {len(full)} characters; allowed for task type {task_type.name}: "
                           "under 2,048")
