@@ -192,7 +192,7 @@ class JobProps(TypedDict, total=False):
         doc=(
         "attributes of each frame or point cloud (``frameAttributes``), for video frame and 3D point cloud "
         "types. Default: none."),
-        example=lambda _: [LabelAttribute("weather", enum=["sun", "rain"])],
+        example=lambda _: [LabelAttribute("weather", description="The weather", enum=["sun", "rain"])],
         example_with={"task_type": TaskType.VIDEO_OBJECT_DETECTION},
     )]
     annotation_type: Annotated[Optional[VideoAnnotationType], Prop(
@@ -438,8 +438,9 @@ PROP_TYPES: Mapping[str, PropType] = MappingProxyType({
 })
 
 
-def props_errors(given: Mapping[str, Any], declared: Sequence[Declared] = DECLARED) -> List[str]:
+def props_errors(given: Mapping[str, Any], declared: Optional[Sequence[Declared]] = None) -> List[str]:
     """Unknown props (with the closest declared name), missing required ones and values of the wrong type."""
+    declared = DECLARED if declared is None else declared
     names = [entry.name for entry in declared]
     errors: List[str] = []
     for name in given:
@@ -455,14 +456,16 @@ def props_errors(given: Mapping[str, Any], declared: Sequence[Declared] = DECLAR
     return errors + check_prop_types({name: value for name, value in given.items() if name in types}, types)
 
 
-def with_defaults(given: Mapping[str, Any], declared: Sequence[Declared] = DECLARED) -> JobProps:
+def with_defaults(given: Mapping[str, Any], declared: Optional[Sequence[Declared]] = None) -> JobProps:
     """Every declared prop: as given, else its default (``props_errors`` found nothing)."""
-    values: Dict[str, Any] = {entry.name: given.get(entry.name, entry.prop.default) for entry in declared}
+    values: Dict[str, Any] = {entry.name: given.get(entry.name, entry.prop.default)
+                              for entry in (DECLARED if declared is None else declared)}
     return cast(JobProps, values)
 
 
-def constructor_signature(declared: Sequence[Declared] = DECLARED) -> inspect.Signature:
+def constructor_signature(declared: Optional[Sequence[Declared]] = None) -> inspect.Signature:
     """``(scope, construct_id, *, task_type, ...)``: what ``help()`` and notebooks show for ``**props``."""
+    declared = DECLARED if declared is None else declared
     keyword = inspect.Parameter.KEYWORD_ONLY
     parameters = [
         inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD),
@@ -476,9 +479,10 @@ def constructor_signature(declared: Sequence[Declared] = DECLARED) -> inspect.Si
     return inspect.Signature(parameters, return_annotation=None)
 
 
-def constructor_doc(summary: str, declared: Sequence[Declared] = DECLARED) -> str:
+def constructor_doc(summary: str, declared: Optional[Sequence[Declared]] = None) -> str:
     """The constructor's docstring: ``summary``, then each prop's ``:param:`` line from the table."""
-    lines = [summary, ""] + [f":param {entry.name}: {entry.prop.doc}" for entry in declared]
+    lines = [summary, ""] + [f":param {entry.name}: {entry.prop.doc}"
+                             for entry in (DECLARED if declared is None else declared)]
     return "\n".join(lines)
 
 
