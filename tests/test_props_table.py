@@ -15,8 +15,7 @@ from typing import Any, Dict, List, Sequence, Tuple
 import aws_cdk as cdk
 import pytest
 
-from streaming_labeling import StreamingLabelingJob, TaskType
-from streaming_labeling import job_props
+from streaming_labeling import StreamingLabelingJob, TaskType, job_props
 from streaming_labeling.job_props import DECLARED, Declared, Prop, example_of
 from streaming_labeling.validation import PropsError, instance_of
 
@@ -72,7 +71,7 @@ def test_a_prop_declared_but_mapped_nowhere_is_named(monkeypatch: pytest.MonkeyP
 def test_the_constructor_signature_and_docstring_are_the_table() -> None:
     parameters = list(inspect.signature(StreamingLabelingJob.__init__).parameters.values())
     assert [p.name for p in parameters] == ["self", "scope", "construct_id"] + [entry.name for entry in DECLARED]
-    for parameter, entry in zip(parameters[3:], DECLARED):
+    for parameter, entry in zip(parameters[3:], DECLARED, strict=True):
         assert parameter.kind is inspect.Parameter.KEYWORD_ONLY
         assert (parameter.default is inspect.Parameter.empty) == entry.required, entry.name
         assert f":param {entry.name}: {entry.prop.doc}" in (StreamingLabelingJob.__init__.__doc__ or "")

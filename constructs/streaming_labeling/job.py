@@ -43,11 +43,10 @@ from .compliance import (
 from .job_handler import JobHandler
 from .job_props import JobProps, constructor_doc, constructor_signature, props_errors, with_defaults
 from .monitoring import generation_matchers
-from .pipeline import other_environment_errors
 from .plan import DEFAULT_TASK_TIME_LIMIT, JobPlan, default_job_name_prefix, resolve_plan
 from .state import StackState, node_path
 from .task_types import TaskType
-from .validation import raise_for_errors
+from .validation import other_environment_errors, raise_for_errors
 from .workforce import Workforce
 
 #: Names this module had before the plan, builders and compliance modules took them.

@@ -17,19 +17,21 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 
 from .job_props import JobProps
-from .pipeline import check_chained_props, check_pairing, imported_upstream_errors
-from .regions import region_errors
 from .state import StackEnvironment
 from .storage import FULL_CORS, IMAGE_CORS
 from .task_types import InputModality
 from .validation import (
     MAX_JOB_NAME_PREFIX_LENGTH,
     JobSettings,
+    check_chained_props,
     check_exclusive,
     check_input_bucket,
+    check_pairing,
     default_label_attribute_name,
+    imported_upstream_errors,
     job_durations,
     manifest_object_arn,
+    region_errors,
     validate_job_settings,
 )
 from .worker_ui import LabelFileFeatures

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Dict, List, Mapping, Optional
+from typing import Dict, Mapping, Optional
 
 from aws_cdk import Aws, CfnMapping, CfnRule, CfnRuleAssertion, Fn, Stack
 
@@ -35,12 +35,6 @@ def mapping_suffix(accounts: Mapping[str, str]) -> str:
         return ""
     table = json.dumps(dict(sorted(accounts.items())), separators=(",", ":"))
     return hashlib.sha256(table.encode()).hexdigest()[:8]
-
-
-def region_errors(region: Optional[str], accounts: Optional[Mapping[str, str]]) -> List[str]:
-    """A synth error for a known region without built-in Lambdas (an environment-agnostic stack: none)."""
-    table = accounts or BUILT_IN_LAMBDA_ACCOUNTS
-    return [unsupported_region_message(region, dict(table))] if region is not None and region not in table else []
 
 
 class BuiltInArns:
