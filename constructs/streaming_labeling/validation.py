@@ -1,7 +1,8 @@
-"""Synth-time checks of every CreateLabelingJob rule that can be known before deploy.
+"""Every rule of StreamingLabelingJob's props that can be known before deploy, in one place.
 
-Each rule returns messages that name the property, the value given and what
-is allowed, so that a typo fails ``cdk synth`` instead of a deployment.
+Each rule returns messages that name the property, the value given and what is allowed;
+the constructor raises them in one ``PropsError`` before anything is built, so that a typo
+fails at the line that made it instead of a deployment.
 Values that are tokens are unknown until deploy time: they are skipped, not guessed.
 The limits come from botocore's SageMaker model (shape patterns and ranges)
 and the Ground Truth developer guide (per-task-type limits).
