@@ -415,6 +415,10 @@ class Declared:
     nullable: bool
     prop: Prop
 
+    @property
+    def type_rule(self) -> PropType:
+        return PropType(self.prop.expected, self.prop.check, nullable=self.nullable)
+
 
 def _declared(table: type) -> Tuple[Declared, ...]:
     declared: List[Declared] = []
@@ -430,18 +434,15 @@ def _declared(table: type) -> Tuple[Declared, ...]:
     return tuple(declared)
 
 
-#: Every prop, in the table's order (the constructor's).
+#: Every prop, in the table's order (the constructor's). The functions below read it when called.
 DECLARED: Tuple[Declared, ...] = _declared(JobProps)
 #: What each prop takes, for the type check run before any value is used.
-PROP_TYPES: Mapping[str, PropType] = MappingProxyType({
-    entry.name: PropType(entry.prop.expected, entry.prop.check, nullable=entry.nullable) for entry in DECLARED
-})
+PROP_TYPES: Mapping[str, PropType] = MappingProxyType({entry.name: entry.type_rule for entry in DECLARED})
 
 
-def props_errors(given: Mapping[str, Any], declared: Optional[Sequence[Declared]] = None) -> List[str]:
+def props_errors(given: Mapping[str, Any]) -> List[str]:
     """Unknown props (with the closest declared name), missing required ones and values of the wrong type."""
-    declared = DECLARED if declared is None else declared
-    names = [entry.name for entry in declared]
+    names = [entry.name for entry in DECLARED]
     errors: List[str] = []
     for name in given:
         if name not in names:
@@ -449,23 +450,20 @@ def props_errors(given: Mapping[str, Any], declared: Optional[Sequence[Declared]
             hint = f"; did you mean {close[0]}?" if close else "; see help(StreamingLabelingJob)"
             errors.append(f"{name}: not a prop of StreamingLabelingJob{hint}")
     errors += [f"{entry.name}: required; expected {entry.prop.expected}"
-               for entry in declared if entry.required and entry.name not in given]
-    types = {entry.name: PropType(entry.prop.expected, entry.prop.check, nullable=entry.nullable)
-             for entry in declared}
+               for entry in DECLARED if entry.required and entry.name not in given]
+    types = {entry.name: entry.type_rule for entry in DECLARED}
     errors += check_labels_value(given.get("labels"))
     return errors + check_prop_types({name: value for name, value in given.items() if name in types}, types)
 
 
-def with_defaults(given: Mapping[str, Any], declared: Optional[Sequence[Declared]] = None) -> JobProps:
+def with_defaults(given: Mapping[str, Any]) -> JobProps:
     """Every declared prop: as given, else its default (``props_errors`` found nothing)."""
-    values: Dict[str, Any] = {entry.name: given.get(entry.name, entry.prop.default)
-                              for entry in (DECLARED if declared is None else declared)}
+    values: Dict[str, Any] = {entry.name: given.get(entry.name, entry.prop.default) for entry in DECLARED}
     return cast(JobProps, values)
 
 
-def constructor_signature(declared: Optional[Sequence[Declared]] = None) -> inspect.Signature:
+def constructor_signature() -> inspect.Signature:
     """``(scope, construct_id, *, task_type, ...)``: what ``help()`` and notebooks show for ``**props``."""
-    declared = DECLARED if declared is None else declared
     keyword = inspect.Parameter.KEYWORD_ONLY
     parameters = [
         inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD),
@@ -474,15 +472,14 @@ def constructor_signature(declared: Optional[Sequence[Declared]] = None) -> insp
     ] + [
         inspect.Parameter(entry.name, keyword, annotation=entry.annotation,
                           default=inspect.Parameter.empty if entry.required else entry.prop.default)
-        for entry in declared
+        for entry in DECLARED
     ]
     return inspect.Signature(parameters, return_annotation=None)
 
 
-def constructor_doc(summary: str, declared: Optional[Sequence[Declared]] = None) -> str:
+def constructor_doc(summary: str) -> str:
     """The constructor's docstring: ``summary``, then each prop's ``:param:`` line from the table."""
-    lines = [summary, ""] + [f":param {entry.name}: {entry.prop.doc}"
-                             for entry in (DECLARED if declared is None else declared)]
+    lines = [summary, ""] + [f":param {entry.name}: {entry.prop.doc}" for entry in DECLARED]
     return "\n".join(lines)
 
 
